@@ -1,0 +1,43 @@
+# Tingbro: `make setup` then `make test`. See README.md.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup setup-debian setup-python setup-node test lint bench demo clean
+
+setup: setup-debian setup-python setup-node
+	@echo "setup done: now run 'make test'"
+
+# Debian packages the tests need: a real MQTT broker.
+setup-debian:
+	@if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then \
+	  echo "installing Debian packages: mosquitto"; \
+	  $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto; \
+	fi
+	@# The packaged broker service is not wanted: tests start their own on a free loopback port.
+	@-$(SUDO) systemctl disable --now mosquitto >/dev/null 2>&1 || true
+
+setup-python:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+
+setup-node:
+	npm ci --no-audit --no-fund --loglevel=error
+
+test:
+	$(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check bridge codecs firmware tests bench
+	$(BIN)/ruff format --check bridge codecs tests bench || true
+
+bench:
+	$(BIN)/python -m bench
+
+demo:
+	$(BIN)/tingbro demo
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache .mypy_cache

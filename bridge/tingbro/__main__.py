@@ -1,0 +1,5 @@
+import sys
+
+from tingbro.cli import main
+
+sys.exit(main())
