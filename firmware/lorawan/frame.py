@@ -66,6 +66,16 @@ def build_data(nwk_key, app_key, direction, mhdr, dev_addr, fctrl, fcnt, fopts, 
     return buf
 
 
+def recover_fcnt(last_fcnt, fcnt16):
+    """The 32-bit counter closest above last_fcnt whose low 16 bits are fcnt16 (equal allowed)."""
+    if last_fcnt is None:
+        return fcnt16
+    candidate = (last_fcnt & 0xFFFF0000) | fcnt16
+    if candidate < last_fcnt:
+        candidate += 0x10000
+    return candidate & 0xFFFFFFFF
+
+
 class DataFrame:
     """The plaintext header fields of a data frame; the payload stays encrypted until `open_data`."""
 

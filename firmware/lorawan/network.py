@@ -21,6 +21,7 @@ from lorawan.frame import (
     open_data,
     parse_join_request,
     put_le,
+    recover_fcnt,
 )
 
 
@@ -68,16 +69,6 @@ def build_join_accept(aes, app_key, join_nonce, net_id, dev_addr, rx1_dr_offset=
     body = memoryview(plain)[1:]
     aes(app_key).decrypt(body, body)
     return bytes(plain)
-
-
-def recover_fcnt(last_fcnt, fcnt16):
-    """The 32-bit counter closest above last_fcnt whose low 16 bits are fcnt16 (equal allowed)."""
-    if last_fcnt is None:
-        return fcnt16
-    candidate = (last_fcnt & 0xFFFF0000) | fcnt16
-    if candidate < last_fcnt:
-        candidate += 0x10000
-    return candidate & 0xFFFFFFFF
 
 
 class Uplink:

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, assert_micropython_ok, run_micropython
 
 SCRIPTS = sorted((Path(__file__).parent / "mpy").glob("mpy_*.py"))
