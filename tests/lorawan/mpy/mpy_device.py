@@ -268,4 +268,42 @@ def test_rtc_store_resumes_at_exact_counter():
     assert reborn.session.fcnt_up == 3
 
 
+def test_port0_mac_commands_are_decrypted_with_nwk_s_key():
+    device, radio, net, clock, store = joined(battery=lambda: 42)
+    net.queue.append((0, bytes((mc.DEV_STATUS,)), b"", False))
+    assert device.send(2, b"a").downlinks == []  # port 0 is for the MAC, not the app
+    device.send(2, b"b")
+    assert mc.split(net.uplinks[-1].fopts, mc.UP_LENGTH) == [(mc.DEV_STATUS, bytes((42, 7)))]
+
+
+def test_class_c_downlink_mac_commands_are_ignored():
+    device, radio, net, clock, store = joined(device_class="C")
+    state = net.sessions[simnet.DEV_ADDR]
+    from lorawan import network
+    phy = network.build_downlink(state[0], state[1], simnet.DEV_ADDR, state[3], fport=3, payload=b"on",
+                                 fopts=mc.link_adr_req(0, 7, 0b001, 0, 3))
+    state[3] += 1
+    radio.class_c_queue.append(phy)
+    assert device.poll(10) == [(3, b"on")]
+    assert device.session.nb_trans == 1 and device.session.ch_mask == 0b111
+
+
+def test_replayed_join_accept_is_rejected():
+    device, radio, net, clock, store = joined()
+    net.join_nonce -= 1  # the network would send the same JoinNonce again
+    assert not device.join(attempts=1)
+    assert device.rejected_downlinks == 1 and not device.joined
+    assert device.join(attempts=1)  # a fresh JoinNonce is fine
+
+
+def test_dev_nonce_counter_survives_reboots_without_session():
+    store = simnet.MemStore()
+    net = simnet.Network()
+    net.answer_joins = False
+    for _ in range(3):
+        device = simnet.make(store=store, net=net)[0]
+        assert not device.join(attempts=2)
+    assert net.used_dev_nonces == [0, 1, 2, 3, 4, 5]
+
+
 mpytest.main(globals())
