@@ -167,22 +167,24 @@ class Device:
             raise NotJoined("join() first")
         if not 1 <= fport <= 223:
             raise ValueError("application FPort is 1..223")
-        limit = self.region.MAX_PAYLOAD[session.dr]
+        region = self.region
+        dr, tx_power, ack_req, restore = session.dr, session.tx_power, False, False
+        if self.adr:  # the back-off may lower the DR: check the payload against the DR actually used
+            ack_req, dr, tx_power, restore = adr_backoff(session.adr_ack_cnt, dr, tx_power, region.ADR_ACK_LIMIT,
+                                                         region.ADR_ACK_DELAY, region.UPLINK_DR_MIN)
+        limit = region.MAX_PAYLOAD[dr]
         if len(payload) > limit:
-            raise PayloadTooLarge("payload of %d bytes exceeds %d at DR%d" % (len(payload), limit, session.dr))
-        fopts = self._take_fopts(min(frame.FOPTS_MAX, limit - len(payload)))
-        fctrl = frame.FCTRL_ACK if self._ack_pending else 0
+            raise PayloadTooLarge("payload of %d bytes exceeds %d at DR%d" % (len(payload), limit, dr))
+        # nothing was changed up to here: a refused payload costs no counter and no state
+        fctrl = (frame.FCTRL_ACK if self._ack_pending else 0) | (frame.FCTRL_ADR if self.adr else 0) | (
+            frame.FCTRL_ADR_ACK_REQ if ack_req else 0)
         self._ack_pending = False
         if self.adr:
-            fctrl |= frame.FCTRL_ADR
-            ack_req, session.dr, session.tx_power, restore = adr_backoff(
-                session.adr_ack_cnt, session.dr, session.tx_power, self.region.ADR_ACK_LIMIT,
-                self.region.ADR_ACK_DELAY, self.region.UPLINK_DR_MIN)
             session.adr_ack_cnt += 1
-            if ack_req:
-                fctrl |= frame.FCTRL_ADR_ACK_REQ
-            if restore:
-                session.ch_mask |= (1 << len(self.region.DEFAULT_CHANNELS)) - 1
+        session.dr, session.tx_power = dr, tx_power
+        if restore:
+            session.ch_mask |= (1 << len(region.DEFAULT_CHANNELS)) - 1
+        fopts = self._take_fopts(min(frame.FOPTS_MAX, limit - len(payload)))
         fcnt = session.fcnt_up
         if fcnt > 0xFFFFFFFF:
             raise ValueError("FCntUp exhausted: rejoin")

@@ -71,6 +71,18 @@ def test_oversize_payload_fails_before_anything_is_sent():
     mpytest.raises(ValueError, device.send, 0, b"x")
 
 
+def test_oversize_after_adr_backoff_lowers_the_data_rate():
+    device, radio, net, clock, store = joined()
+    device.session.dr = 3
+    device.session.tx_power = 0
+    device.session.adr_ack_cnt = 64 + 32  # this uplink steps the DR down to DR2 (51 bytes)
+    sent = len(radio.sent)
+    mpytest.raises(PayloadTooLarge, device.send, 2, bytes(100))
+    assert len(radio.sent) == sent and device.session.dr == 3 and device.session.adr_ack_cnt == 96
+    device.send(2, bytes(51))
+    assert device.session.dr == 2 and radio.sent[-1][3] == 10
+
+
 def test_replayed_and_forged_downlinks_are_rejected():
     device, radio, net, clock, store = joined(device_class="C")
     phy = net.downlink_now(9, b"one")
