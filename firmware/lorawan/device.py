@@ -92,6 +92,7 @@ class Device:
             if accept is not None:
                 self._start_session(accept, dev_nonce, dr)
                 return True
+        self.radio.sleep()
         return False
 
     def _receive_join_accept(self, tx_end, freq_hz, dr):
@@ -158,7 +159,8 @@ class Device:
         """Milliseconds until some enabled channel may transmit (0 = now)."""
         now = self.clock.ticks_ms()
         waits = [self.ledger.wait_ms(self.session.channels[i][0], now) for i in self.session.enabled_channels()]
-        return min(w for w in waits if w is not None) if waits else 0
+        waits = [w for w in waits if w is not None]
+        return min(waits) if waits else 0
 
     def send(self, fport, payload, confirmed=False):
         """Send one uplink (NbTrans transmissions of the same frame); returns a SendResult."""

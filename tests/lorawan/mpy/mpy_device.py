@@ -241,6 +241,24 @@ def test_adr_ack_req_after_limit_and_backoff():
     assert not net.uplinks[-1].adr_ack_req
 
 
+def test_back_to_back_uplinks_keep_each_sub_band_under_one_percent():
+    device, radio, net, clock, store = joined()
+    device.adr = False
+    device.session.dr = 0  # SF12: 1.5 s per frame, so the 1 % limit binds quickly
+    first = len(radio.sent)
+    for _ in range(60):
+        device.send(2, bytes(10))
+    frames = radio.sent[first:]
+    from lorawan.airtime import time_on_air_ms
+    # RP002's off-time rule: after a frame of airtime T the band stays closed for T x (1/1% - 1)
+    airtimes = [time_on_air_ms(len(f[1]), f[3], f[4]) for f in frames]
+    for i in range(1, len(frames)):
+        assert frames[i][0] - frames[i - 1][0] >= 100 * airtimes[i - 1], (frames[i - 1][0], frames[i][0])
+    span = frames[-1][0] + airtimes[-1] - frames[0][0]
+    assert sum(airtimes) * 100 <= span + 100 * airtimes[-1]  # 1 % over the run (the last frame's off-time pending)
+    assert device.time_until_send_ms() > 0
+
+
 def test_join_retries_respect_backoff_and_never_reuse_dev_nonce():
     device, radio, net, clock, store = simnet.make()
     net.answer_joins = False
