@@ -17,6 +17,7 @@ from .errors import CodecError
 from .lookup import device_type, message_for_port
 
 _BACKEND = {"loads": cbor.loads, "dumps": cbor.dumps, "name": "pure"}
+_loads = cbor.loads  # the hot path reads this global rather than the dict
 
 
 def set_cbor_backend(name):
@@ -33,6 +34,8 @@ def set_cbor_backend(name):
     else:
         raise CodecError("unknown CBOR backend %r" % (name,))
     _BACKEND["name"] = name
+    global _loads
+    _loads = _BACKEND["loads"]
     return previous
 
 
@@ -201,7 +204,7 @@ def decode(fport, payload, device, direction="up"):
             raise CodecError("payload must be bytes")
         payload = bytes(payload)
     try:
-        items = _BACKEND["loads"](payload)
+        items = _loads(payload)
     except Exception as exc:  # cbor2 raises its own error types; all mean "malformed"
         raise CodecError("malformed CBOR: %s" % exc) from None
     return decoder(items, payload)
