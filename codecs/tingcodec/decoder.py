@@ -172,7 +172,7 @@ def _compile_decoder(msg, generated):
 
 
 def build_decoders(generated=USE_GENERATED):
-    """(device, direction, fport) -> decoder(items, payload); one dict look-up per payload.
+    """(device, direction, fport) -> decoder(items, payload) for every message.
     generated=False gives the reference (closure) decoders, as on MicroPython."""
     flat = {}
     for device, messages in catalogue.MESSAGES.items():
@@ -181,14 +181,20 @@ def build_decoders(generated=USE_GENERATED):
     return flat
 
 
-_DECODERS = build_decoders()
+# CPython compiles every decoder up front; MicroPython compiles each on first use, so a
+# device spends RAM only on the few messages it actually decodes.
+_DECODERS = build_decoders() if USE_GENERATED else {}
 
 
 def _find_decoder(fport, device, direction):
-    # the slow path: aliases, and a clear error for anything unknown
+    # the slow path: aliases, first use on MicroPython, and a clear error for anything unknown
     canonical = device_type(device)
     msg = message_for_port(canonical, fport, direction)
-    return _DECODERS[(canonical, direction, msg["fport"])]
+    key = (canonical, direction, msg["fport"])
+    decoder = _DECODERS.get(key)
+    if decoder is None:
+        decoder = _DECODERS[key] = _compile_decoder(msg, USE_GENERATED)
+    return decoder
 
 
 def decode(fport, payload, device, direction="up"):
