@@ -125,7 +125,7 @@ LIFEBUOY_MESSAGES = (
 SCHEDULE_POINT = (
     _sub("level_pct", "%", 7, 0, 100),
     _sub("time_min", "min", 12, -720, 1439,
-         doc="anchor clock: minute of the day 0..1439 (UTC); sunset/sunrise: offset -720..720"),
+         doc="minutes after the anchor (negative: before); clock: after UTC midnight of each day in days_mask"),
     _sub("anchor", "", 2, 0, 2, values=("clock", "sunset", "sunrise")),
     _sub("days_mask", "", 7, 1, 127, doc="bit 0 = Monday .. bit 6 = Sunday"),
 )
