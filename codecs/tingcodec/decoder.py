@@ -1,10 +1,10 @@
 # Decode payloads of the catalogue's messages.
 #
-# Decoders are compiled once per message at import (a list of small converter closures),
-# so decoding is one CBOR parse plus a loop over the fields. On CPython the CBOR parse
-# uses cbor2's C decoder when it is installed (set_cbor_backend("pure") switches to
-# tingcodec.cbor, the only one on MicroPython), and fastdecode.py generates a faster
-# decoder per message in front of the reference one.
+# Each message gets a decoder compiled from the catalogue (a list of small converter
+# closures), so decoding is one CBOR parse plus a loop over the fields. On CPython the
+# CBOR parse uses cbor2's C decoder when it is installed (set_cbor_backend("pure")
+# switches to tingcodec.cbor, the only one on MicroPython), and fastdecode.py generates a
+# faster decoder per message in front of the reference one.
 #
 # A payload must be exactly what our encoders write (RFC 8949 preferred serialization):
 # after decoding, it is re-encoded and compared, which rejects trailing bytes and
@@ -49,14 +49,15 @@ def cbor_backend():
     return _BACKEND["name"]
 
 
-try:
-    set_cbor_backend("cbor2")
-except ImportError:
-    pass
-
-
-# Generated decoders on CPython; MicroPython keeps the closures (no compiler RAM spent).
+# Generated decoders and cbor2 on CPython only. MicroPython keeps the closures (no
+# compiler RAM spent) and never picks up micropython-lib's lenient cbor2 module.
 USE_GENERATED = sys.implementation.name == "cpython"
+
+if USE_GENERATED:
+    try:
+        set_cbor_backend("cbor2")
+    except ImportError:
+        pass
 
 
 def _wire_bounds(field):
