@@ -152,7 +152,7 @@ devices = st.sampled_from([*tingcodec.device_types(), "fill-level", "nope", 3])
 ports = st.integers(0, 30) | st.none() | st.text(max_size=2)
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ports, st.binary(max_size=20) | cbor_values.map(cbor.dumps), devices, st.sampled_from(["up", "down", "x"]))
 def test_decode_fuzz_raises_only_codec_error(backend: str, fport: object, payload: bytes, device: object,
                                              direction: str) -> None:
@@ -167,7 +167,7 @@ def test_decode_fuzz_raises_only_codec_error(backend: str, fport: object, payloa
         assert tingcodec.encode(device, result["message"], fields) == (fport, payload)  # type: ignore[arg-type]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.sampled_from(ALL), st.dictionaries(st.text(max_size=12) | st.sampled_from(
     ["level_pct", "distance_mm", "present", "points", "result", "fade_ms", "temperature_c"]), cbor_values,
     max_size=6))
