@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-debian setup-python setup-node test lint bench demo clean
+.PHONY: setup setup-debian setup-python setup-node test lint bench demo clean jscodecs
 
 setup: setup-debian setup-python setup-node
 	@echo "setup done: now run 'make test'"
@@ -35,6 +35,10 @@ lint:
 
 bench:
 	$(BIN)/python -m bench
+
+# Regenerate the ChirpStack/TTN JS codecs from the message catalogue (tests fail when they are stale).
+jscodecs:
+	PYTHONPATH=codecs $(BIN)/python -m jscodegen
 
 demo:
 	$(BIN)/tingbro demo
