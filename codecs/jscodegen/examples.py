@@ -15,7 +15,8 @@ from tingcodec import catalogue
 from jscodegen.catalogue_data import wire_bounds
 
 
-def _mid_wire(device: str, field: dict[str, Any]) -> Any:
+def mid_wire(device: str, field: dict[str, Any]) -> Any:
+    """A mid-range wire item for a field (a list field gets its minimum count of mid items)."""
     kind = field["kind"]
     if kind == "enum" and device in field["values"]:  # device_info names its own type
         return field["values"].index(device)
@@ -48,7 +49,7 @@ def examples(device: str) -> dict[str, list[dict[str, Any]]]:
     """{"uplink": [...], "downlink_encode": [...], "downlink_decode": [...]} in TTN's example shape."""
     found: dict[str, list[dict[str, Any]]] = {"uplink": [], "downlink_encode": [], "downlink_decode": []}
     for msg in catalogue.MESSAGES[device]:
-        payload = tingcodec.cbor.dumps([_mid_wire(device, field) for field in msg["fields"]])
+        payload = tingcodec.cbor.dumps([mid_wire(device, field) for field in msg["fields"]])
         decoded = tingcodec.decode(msg["fport"], payload, device, direction=msg["direction"])
         wire = {"fPort": msg["fport"], "bytes": list(payload)}
         description = f"{msg['name']} ({msg['direction']}link, fPort {msg['fport']})"

@@ -63,3 +63,29 @@ def normalized(tree: list) -> Any:
         # JS has one number type; JSON prints big integral doubles as ints: compare as doubles.
         return ["num", float(tree[1])]
     return tree
+
+
+CODECS = HERE.parent.parent / "codecs"
+DEVICES = ("fill_level", "lifebuoy", "streetlight")
+
+
+def codec_source(device: str, flavour: str = "chirpstack") -> str:
+    """A committed, generated codec (flavour "chirpstack" or "ttn")."""
+    return (CODECS / flavour / f"{device}.js").read_text(encoding="utf-8")
+
+
+def node_module_case(function_name: str, input_object: dict[str, Any]) -> dict[str, Any]:
+    """A node case that runs the codec inside ChirpStack's exact ES module wrapper."""
+    return {"mode": "module", "fn": function_name, "input": input_object}
+
+
+def node_script_case(function_name: str, input_object: dict[str, Any]) -> dict[str, Any]:
+    """A node case that calls the codec loaded as a plain script (TTN style)."""
+    return {"mode": "script",
+            "expr": f"JSON.stringify({function_name}(JSON.parse({json.dumps(json.dumps(input_object))})))"}
+
+
+def assert_clean_errors(result: Any) -> None:
+    """A codec's answer to bad input: {errors: [non-empty strings]} and no data/bytes."""
+    assert isinstance(result, dict) and set(result) == {"errors"}, result
+    assert result["errors"] and all(isinstance(text, str) and text for text in result["errors"]), result
