@@ -28,7 +28,7 @@ def codec_source(device: str) -> str:
         "@DEVICE@": device,
         "@MESSAGE_TABLE@": "\n".join("//   " + line for line in message_table_lines(device)),
         "@DEVICE_JSON@": json.dumps(device),
-        "@MESSAGES_JSON@": json.dumps(messages_data(device), ensure_ascii=False, separators=(",", ":")),
+        "@MESSAGES_JSON@": json.dumps(messages_data(device), separators=(",", ":")),  # ASCII-only source
         "@CBOR_CORE@": cbor_core_source().rstrip("\n"),
         "@MESSAGE_CODEC@": (JS_DIR / "message_codec.js").read_text(encoding="utf-8").rstrip("\n"),
     }

@@ -24,6 +24,12 @@ def test_ttn_and_chirpstack_carry_the_same_codec() -> None:
         assert codec_source(device, "ttn") == codec_source(device, "chirpstack")
 
 
+def test_codecs_are_ascii_only() -> None:
+    # Pasted through web forms and stored by network servers: no encoding surprises.
+    for device in DEVICES:
+        assert codec_source(device).isascii()
+
+
 def test_codecs_fit_ttn_size_limit() -> None:
     for path in generated_files():
         if path.suffix == ".js":
