@@ -31,6 +31,8 @@ var MESSAGES = [{"name":"device_info","direction":"up","fport":1,"required":5,"f
 // Decoded: ints (within +-2^53), byte strings (Uint8Array), text, arrays, maps (objects; int or
 // text keys, int keys become decimal strings), true/false/null, floats (half/single/double).
 // Encoded: the same minus floats, shortest form, map keys sorted like cbor2 canonical.
+// Strict decoding also refuses anything but that canonical form (non-shortest heads and
+// floats, unsorted map keys): exactly what re-encoding with cbor2 canonical=True would change.
 var CBOR_MAX_DEPTH = 16;
 var CBOR_MAX_SAFE_INT = 9007199254740991;
 
@@ -57,9 +59,9 @@ function cborCheckBytes(bytes) {
 }
 
 // Decodes exactly one CBOR item spanning all of `bytes`; throws a codec error otherwise.
-function cborDecode(bytes) {
+function cborDecode(bytes, strict) {
   cborCheckBytes(bytes);
-  var state = { bytes: bytes, pos: 0 };
+  var state = { bytes: bytes, pos: 0, strict: strict === true };
   if (bytes.length === 0) {
     cborFail("empty input");
   }
@@ -95,6 +97,7 @@ function cborReadArgument(state, info) {
     cborFail(info === 31 ? "indefinite lengths are not supported" : "reserved additional info " + info);
   }
   var count = 1 << (info - 24);
+  var value;
   if (count === 8) {
     cborNeed(state, 8);
     var high = cborReadUint(state, 4);
@@ -102,9 +105,15 @@ function cborReadArgument(state, info) {
     if (high > 0x1fffff) {
       cborFail("integer or length beyond 2^53 is not supported");
     }
-    return high * 4294967296 + low;
+    value = high * 4294967296 + low;
+  } else {
+    value = cborReadUint(state, count);
   }
-  return cborReadUint(state, count);
+  // The smallest value each head width may carry in shortest form: 24, 2^8, 2^16, 2^32.
+  if (state.strict && value < [24, 256, 65536, 0, 4294967296][count >> 1]) {
+    cborFail("non-shortest head at byte " + (state.pos - count - 1));
+  }
+  return value;
 }
 
 function cborReadItem(state, depth) {
@@ -157,8 +166,15 @@ function cborReadItem(state, depth) {
 
 function cborReadMap(state, count, depth) {
   var map = {};
+  var previousKey = null;
   for (var i = 0; i < count; i++) {
+    var keyStart = state.pos;
     var key = cborReadItem(state, depth + 1);
+    var keyBytes = { start: keyStart, end: state.pos };
+    if (state.strict && previousKey !== null && cborCompareSlices(state.bytes, previousKey, keyBytes) >= 0) {
+      cborFail("map keys not in canonical order at byte " + keyStart);
+    }
+    previousKey = keyBytes;
     if (typeof key === "number" && cborIsInt(key)) {
       key = String(key);
     } else if (typeof key !== "string") {
@@ -175,6 +191,21 @@ function cborReadMap(state, count, depth) {
   return map;
 }
 
+// Canonical key order (cbor2 canonical=True): shorter encoded key first, then bytewise.
+function cborCompareSlices(bytes, a, b) {
+  var lengthA = a.end - a.start;
+  var lengthB = b.end - b.start;
+  if (lengthA !== lengthB) {
+    return lengthA - lengthB;
+  }
+  for (var i = 0; i < lengthA; i++) {
+    if (bytes[a.start + i] !== bytes[b.start + i]) {
+      return bytes[a.start + i] - bytes[b.start + i];
+    }
+  }
+  return 0;
+}
+
 function cborReadSimple(state, info) {
   if (info === 20) {
     return false;
@@ -185,21 +216,56 @@ function cborReadSimple(state, info) {
   if (info === 22) {
     return null;
   }
+  var start = state.pos - 1;
   if (info === 25) {
-    return cborHalfToNumber(cborReadUint(state, 2));
+    var half = cborReadUint(state, 2);
+    // Canonical NaN is f97e00; any other NaN payload would be rewritten.
+    if (state.strict && (half & 0x7c00) === 0x7c00 && (half & 0x3ff) !== 0 && half !== 0x7e00) {
+      cborFail("non-canonical NaN at byte " + start);
+    }
+    return cborHalfToNumber(half);
   }
   if (info === 26) {
-    return cborBitsToNumber(cborReadUint(state, 4), 0, 8, 23);
+    var single = cborReadUint(state, 4);
+    if (state.strict && cborFloatFits((single >>> 23) & 0xff, single % 8388608, 23, 127, 10, -14, 15)) {
+      cborFail("float at byte " + start + " fits a shorter form");
+    }
+    return cborBitsToNumber(single, 0, 8, 23);
   }
   if (info === 27) {
     cborNeed(state, 8);
     var high = cborReadUint(state, 4);
-    return cborBitsToNumber(high, cborReadUint(state, 4), 11, 52);
+    var low = cborReadUint(state, 4);
+    if (state.strict && cborFloatFits((high >>> 20) & 0x7ff, (high % 1048576) * 4294967296 + low, 52, 1023,
+      23, -126, 127)) {
+      cborFail("float at byte " + start + " fits a shorter form");
+    }
+    return cborBitsToNumber(high, low, 11, 52);
   }
   if (info === 31) {
     cborFail("unexpected break byte");
   }
   cborFail("unsupported simple value (additional info " + info + ")");
+}
+
+// Whether a float (biased exponent field, mantissa integer of mantissaBits bits) is exactly
+// representable in a narrower format (targetBits of mantissa, normal exponents min..max).
+// Infinities and NaN always fit: canonical CBOR writes them as half floats.
+function cborFloatFits(exponentField, mantissa, mantissaBits, bias, targetBits, targetMin, targetMax) {
+  if (exponentField === 2 * bias + 1) {
+    return true;
+  }
+  if (exponentField === 0) {
+    return mantissa === 0;  // zero fits; subnormals of the wider format are below the narrower's range
+  }
+  var exponent = exponentField - bias;
+  if (exponent > targetMax) {
+    return false;
+  }
+  // The narrower format's last mantissa bit is worth 2^lowest; every bit below it must be zero.
+  var lowest = (exponent >= targetMin ? exponent : targetMin) - targetBits;
+  var shift = lowest - exponent + mantissaBits;
+  return shift <= 0 || (Math.pow(2, mantissaBits) + mantissa) % Math.pow(2, shift) === 0;
 }
 
 function cborHalfToNumber(bits) {
@@ -434,17 +500,8 @@ function decodePayload(direction, fport, bytes) {
     cborFail("fPort must be an integer");
   }
   var message = messageFor(direction, fport);
-  var items = cborDecode(bytes);
-  // Only preferred serialization is accepted (as tingcodec does by re-encoding and comparing).
-  var canonical;
-  try {
-    canonical = cborEncode(items);
-  } catch (error) {
-    canonical = [];
-  }
-  if (canonical.length !== bytes.length || canonical.join(",") !== Array.prototype.join.call(bytes, ",")) {
-    cborFail("payload is not in preferred serialization (trailing or non-shortest bytes)");
-  }
+  // Strict: only the canonical form our encoders write (tingcodec re-encodes and compares).
+  var items = cborDecode(bytes, true);
   if (Object.prototype.toString.call(items) !== "[object Array]") {
     cborFail("message " + message.name + ": payload is not a CBOR array");
   }

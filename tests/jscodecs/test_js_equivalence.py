@@ -114,12 +114,17 @@ def test_js_agrees_with_python_on_every_message(codecs, case) -> None:
 
 wire_items = st.lists(st.one_of(st.integers(-100, 300), st.integers(-(2**33), 2**33),
                                 st.lists(st.integers(0, 2**29), max_size=9)), max_size=6)
+# Newer senders may append items: floats and maps test the canonical-form check on ignored items.
+extended_items = st.tuples(wire_items, st.lists(st.one_of(st.floats(), st.dictionaries(st.text(max_size=3),
+                                                                                        st.integers(), max_size=3)),
+                                                min_size=1, max_size=2), st.booleans())
 
 
 @SETTINGS
 @given(st.sampled_from(DEVICES), st.sampled_from(["up", "down"]), st.sampled_from([1, 2, 10, 11, 12, 20, 21, 22, 23,
                                                                                   24, 25, 99]),
-       st.one_of(wire_items.map(cbor2.dumps), st.binary(max_size=16)))
+       st.one_of(wire_items.map(cbor2.dumps), st.binary(max_size=16),
+                 extended_items.map(lambda parts: cbor2.dumps(parts[0] + parts[1], canonical=parts[2]))))
 def test_js_decodes_or_rejects_exactly_like_python(codecs, device, direction, fport, payload) -> None:
     function_name = "decodeUplink" if direction == "up" else "decodeDownlink"
     result = codecs[device].call(function_name, uplink_input(fport, payload))

@@ -38,7 +38,7 @@ function fromTree(tree) {
 function runCborCase(caseJson) {
   var c = JSON.parse(caseJson);
   try {
-    if (c.op === "decode") { return JSON.stringify({ ok: toTree(TingCbor.decode(c.bytes)) }); }
+    if (c.op === "decode") { return JSON.stringify({ ok: toTree(TingCbor.decode(c.bytes, c.strict === true)) }); }
     return JSON.stringify({ ok: TingCbor.encode(fromTree(c.tree)) });
   } catch (error) {
     return JSON.stringify({ error: String(error.message), codecError: error.isCodecError === true });

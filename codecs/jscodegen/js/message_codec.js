@@ -41,17 +41,8 @@ function decodePayload(direction, fport, bytes) {
     cborFail("fPort must be an integer");
   }
   var message = messageFor(direction, fport);
-  var items = cborDecode(bytes);
-  // Only preferred serialization is accepted (as tingcodec does by re-encoding and comparing).
-  var canonical;
-  try {
-    canonical = cborEncode(items);
-  } catch (error) {
-    canonical = [];
-  }
-  if (canonical.length !== bytes.length || canonical.join(",") !== Array.prototype.join.call(bytes, ",")) {
-    cborFail("payload is not in preferred serialization (trailing or non-shortest bytes)");
-  }
+  // Strict: only the canonical form our encoders write (tingcodec re-encodes and compares).
+  var items = cborDecode(bytes, true);
   if (Object.prototype.toString.call(items) !== "[object Array]") {
     cborFail("message " + message.name + ": payload is not a CBOR array");
   }
