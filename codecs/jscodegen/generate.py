@@ -46,8 +46,9 @@ def _flow(value: Any) -> str:
 def ttn_codec_yaml(device: str) -> str:
     """TTN Device Repository codec definition (`vendor/<vendor>/<codec-id>.yaml`) with examples."""
     found = examples(device)
-    lines = [f"# Tingbro {device} codec for the TTN Device Repository.",
-             "# GENERATED from codecs/tingcodec/catalogue.py by `make jscodecs`: do not edit by hand."]
+    lines = [f"# Tingbro {device} codec for the TTN Device Repository: put codecs/chirpstack/{device}.js",
+             "# beside this file (vendor/<vendor>/). GENERATED from codecs/tingcodec/catalogue.py by",
+             "# `make jscodecs`: do not edit by hand."]
     for section, key in (("uplinkDecoder", "uplink"), ("downlinkEncoder", "downlink_encode"),
                          ("downlinkDecoder", "downlink_decode")):
         lines += [f"{section}:", f"  fileName: {device}.js", "  examples:"]
@@ -78,7 +79,6 @@ def generated_files() -> dict[Path, str]:
         files[CHIRPSTACK_DIR / f"{device}.js"] = source
         files[CHIRPSTACK_DIR / f"test_decode_{device}.json"] = decode_tests
         files[CHIRPSTACK_DIR / f"test_encode_{device}.json"] = encode_tests
-        files[TTN_DIR / f"{device}.js"] = source
         files[TTN_DIR / f"{device}-codec.yaml"] = ttn_codec_yaml(device)
     return files
 

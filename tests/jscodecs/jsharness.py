@@ -69,9 +69,9 @@ CODECS = HERE.parent.parent / "codecs"
 DEVICES = ("fill_level", "lifebuoy", "streetlight")
 
 
-def codec_source(device: str, flavour: str = "chirpstack") -> str:
-    """A committed, generated codec (flavour "chirpstack" or "ttn")."""
-    return (CODECS / flavour / f"{device}.js").read_text(encoding="utf-8")
+def codec_source(device: str) -> str:
+    """A committed, generated codec (the same file serves ChirpStack and TTN)."""
+    return (CODECS / "chirpstack" / f"{device}.js").read_text(encoding="utf-8")
 
 
 def node_module_case(function_name: str, input_object: dict[str, Any]) -> dict[str, Any]:

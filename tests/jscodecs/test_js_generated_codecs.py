@@ -19,11 +19,6 @@ def test_committed_codecs_are_what_the_catalogue_generates() -> None:
     assert not stale, f"stale generated files, run `make jscodecs`: {[str(p) for p in stale]}"
 
 
-def test_ttn_and_chirpstack_carry_the_same_codec() -> None:
-    for device in DEVICES:
-        assert codec_source(device, "ttn") == codec_source(device, "chirpstack")
-
-
 def test_codecs_are_ascii_only() -> None:
     # Pasted through web forms and stored by network servers: no encoding surprises.
     for device in DEVICES:

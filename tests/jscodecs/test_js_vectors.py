@@ -85,7 +85,7 @@ def test_vectors_in_quickjs_as_chirpstack_runs_them(device: str) -> None:
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_vectors_in_quickjs_as_plain_script(device: str) -> None:
-    codec = ScriptCodec(codec_source(device, "ttn"))
+    codec = ScriptCodec(codec_source(device))
     for vector in vectors_of(device):
         for function_name, given, expected in calls_and_expectations(vector):
             assert codec.call(function_name, given) == expected, vector
