@@ -1,10 +1,10 @@
 # Decode payloads of the catalogue's messages.
 #
-# Decoders are compiled once per message at import (a list of small converter closures),
-# so decoding is one CBOR parse plus a loop over the fields. On CPython the CBOR parse
-# uses cbor2's C decoder when it is installed (set_cbor_backend("pure") switches to
-# tingcodec.cbor, the only one on MicroPython), and fastdecode.py generates a faster
-# decoder per message in front of the reference one.
+# Each message gets a decoder compiled from the catalogue (a list of small converter
+# closures), so decoding is one CBOR parse plus a loop over the fields. On CPython the
+# CBOR parse uses cbor2's C decoder when it is installed (set_cbor_backend("pure")
+# switches to tingcodec.cbor, the only one on MicroPython), and fastdecode.py generates a
+# faster decoder per message in front of the reference one.
 #
 # A payload must be exactly what our encoders write (RFC 8949 preferred serialization):
 # after decoding, it is re-encoded and compared, which rejects trailing bytes and
@@ -17,6 +17,7 @@ from .errors import CodecError
 from .lookup import device_type, message_for_port
 
 _BACKEND = {"loads": cbor.loads, "dumps": cbor.dumps, "name": "pure"}
+_loads = cbor.loads  # the hot path reads this global rather than the dict
 
 
 def set_cbor_backend(name):
@@ -33,6 +34,8 @@ def set_cbor_backend(name):
     else:
         raise CodecError("unknown CBOR backend %r" % (name,))
     _BACKEND["name"] = name
+    global _loads
+    _loads = _BACKEND["loads"]
     return previous
 
 
@@ -46,14 +49,15 @@ def cbor_backend():
     return _BACKEND["name"]
 
 
-try:
-    set_cbor_backend("cbor2")
-except ImportError:
-    pass
-
-
-# Generated decoders on CPython; MicroPython keeps the closures (no compiler RAM spent).
+# Generated decoders and cbor2 on CPython only. MicroPython keeps the closures (no
+# compiler RAM spent) and never picks up micropython-lib's lenient cbor2 module.
 USE_GENERATED = sys.implementation.name == "cpython"
+
+if USE_GENERATED:
+    try:
+        set_cbor_backend("cbor2")
+    except ImportError:
+        pass
 
 
 def _wire_bounds(field):
@@ -169,7 +173,7 @@ def _compile_decoder(msg, generated):
 
 
 def build_decoders(generated=USE_GENERATED):
-    """(device, direction, fport) -> decoder(items, payload); one dict look-up per payload.
+    """(device, direction, fport) -> decoder(items, payload) for every message.
     generated=False gives the reference (closure) decoders, as on MicroPython."""
     flat = {}
     for device, messages in catalogue.MESSAGES.items():
@@ -178,14 +182,20 @@ def build_decoders(generated=USE_GENERATED):
     return flat
 
 
-_DECODERS = build_decoders()
+# CPython compiles every decoder up front; MicroPython compiles each on first use, so a
+# device spends RAM only on the few messages it actually decodes.
+_DECODERS = build_decoders() if USE_GENERATED else {}
 
 
 def _find_decoder(fport, device, direction):
-    # the slow path: aliases, and a clear error for anything unknown
+    # the slow path: aliases, first use on MicroPython, and a clear error for anything unknown
     canonical = device_type(device)
     msg = message_for_port(canonical, fport, direction)
-    return _DECODERS[(canonical, direction, msg["fport"])]
+    key = (canonical, direction, msg["fport"])
+    decoder = _DECODERS.get(key)
+    if decoder is None:
+        decoder = _DECODERS[key] = _compile_decoder(msg, USE_GENERATED)
+    return decoder
 
 
 def decode(fport, payload, device, direction="up"):
@@ -201,7 +211,7 @@ def decode(fport, payload, device, direction="up"):
             raise CodecError("payload must be bytes")
         payload = bytes(payload)
     try:
-        items = _BACKEND["loads"](payload)
+        items = _loads(payload)
     except Exception as exc:  # cbor2 raises its own error types; all mean "malformed"
         raise CodecError("malformed CBOR: %s" % exc) from None
     return decoder(items, payload)

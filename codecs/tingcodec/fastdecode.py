@@ -11,9 +11,23 @@
 # one-byte array head, checked directly) proves there are no trailing or non-shortest bytes.
 
 
-def _size_expr(var):
-    return ("(1 if -25 < {v} < 24 else 2 if -257 < {v} < 256 else 3 if -65537 < {v} < 65536 "
-            "else 5 if -4294967297 < {v} < 4294967296 else 9)").format(v=var)
+_SIZE_CLASSES = ((1, 24), (2, 256), (3, 65536), (5, 4294967296), (9, 18446744073709551616))
+
+
+def _size_expr(var, lo, hi):
+    # CBOR bytes of an integer var known to lie in lo..hi: only the size classes that range reaches
+    def size_of(w):
+        for size, limit in _SIZE_CLASSES:
+            if -limit <= w < limit:
+                return size
+        return 9
+    smallest, largest = min(size_of(lo), size_of(hi), 1 if lo <= 0 <= hi else 9), max(size_of(lo), size_of(hi))
+    expr = str(largest)
+    for size, limit in reversed(_SIZE_CLASSES):
+        if smallest <= size < largest:
+            test = ("%s < %d" % (var, limit)) if lo >= 0 else ("%d < %s < %d" % (-limit - 1, var, limit))
+            expr = "(%d if %s else %s)" % (size, test, expr)
+    return expr
 
 
 def _list_size(items):
@@ -47,7 +61,7 @@ def _field_lines(index, field, env):
     else:
         lo, hi = 0, len(field["values"]) - 1
     lines.append("if type(%s) is not int or %s < %d or %s > %d: return slow(items, payload)" % (w, w, lo, w, hi))
-    lines.append("size += " + _size_expr(w))
+    lines.append("size += " + _size_expr(w, lo, hi))
     if kind == "int":
         scale, step = field["scale"], field["step"]
         if scale == 1:
