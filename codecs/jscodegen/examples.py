@@ -1,8 +1,9 @@
 """Worked examples for the TTN codec YAML and ChirpStack's test files, computed by tingcodec.
 
-Each message gets one example built from mid-range wire values; the expected output is what
-the Python codec (the reference) decodes. Downlinks also get an out-of-range example, and
-each device an unknown-fPort one, with the JS codec's error text (tests check it verbatim).
+Each message gets one example with tingcodec's typical fields (`tingcodec.examples.typical`);
+the bytes and the expected output are what the Python codec (the reference) gives. Downlinks
+also get an out-of-range example, and each device an unknown-fPort one, with the JS codec's
+error text (tests check it verbatim).
 """
 
 from __future__ import annotations
@@ -11,29 +12,7 @@ from typing import Any
 
 import tingcodec
 from tingcodec import catalogue
-
-from jscodegen.catalogue_data import wire_bounds
-
-
-def mid_wire(device: str, field: dict[str, Any]) -> Any:
-    """A mid-range wire item for a field (a list field gets its minimum count of mid items)."""
-    kind = field["kind"]
-    if kind == "enum" and device in field["values"]:  # device_info names its own type
-        return field["values"].index(device)
-    if kind == "int":
-        low, high = wire_bounds(field)
-        return (low + high) // 2
-    if kind == "flags":
-        return 1
-    if kind == "enum":
-        return min(1, len(field["values"]) - 1)
-    packed = 0
-    shift = 0
-    for sub in field["item"]:
-        stored = 0 if sub.get("values") else (sub["max"] - sub["min"]) // 2
-        packed |= stored << shift
-        shift += sub["width"]
-    return [packed] * max(1, field["min_items"])
+from tingcodec.examples import typical
 
 
 def _out_of_range(msg: dict[str, Any], fields: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
@@ -49,14 +28,14 @@ def examples(device: str) -> dict[str, list[dict[str, Any]]]:
     """{"uplink": [...], "downlink_encode": [...], "downlink_decode": [...]} in TTN's example shape."""
     found: dict[str, list[dict[str, Any]]] = {"uplink": [], "downlink_encode": [], "downlink_decode": []}
     for msg in catalogue.MESSAGES[device]:
-        payload = tingcodec.cbor.dumps([mid_wire(device, field) for field in msg["fields"]])
-        decoded = tingcodec.decode(msg["fport"], payload, device, direction=msg["direction"])
-        wire = {"fPort": msg["fport"], "bytes": list(payload)}
+        fport, payload = tingcodec.encode(device, msg["name"], typical(device, msg["name"]))
+        decoded = tingcodec.decode(fport, payload, device, direction=msg["direction"])
+        wire = {"fPort": fport, "bytes": list(payload)}
         description = f"{msg['name']} ({msg['direction']}link, fPort {msg['fport']})"
         if msg["direction"] == "up":
             found["uplink"].append({"description": description, "input": wire, "output": {"data": decoded}})
             continue
-        if tingcodec.encode(device, msg["name"], decoded["fields"]) != (msg["fport"], payload):
+        if tingcodec.encode(device, msg["name"], decoded["fields"]) != (fport, payload):
             raise AssertionError(f"{device} {msg['name']}: example does not re-encode to its payload")
         found["downlink_decode"].append({"description": description, "input": wire, "output": {"data": decoded}})
         found["downlink_encode"].append({"description": description, "input": {"data": decoded}, "output": wire})
