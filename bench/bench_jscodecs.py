@@ -38,11 +38,13 @@ def run() -> list[dict]:
         source = path.read_text(encoding="utf-8")
         uplinks = _uplinks(device)
         cold_ms = []
+        cold_cpu_ms = []
         for _ in range(ROUNDS):
             for fport, payload in uplinks:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 result = run_chirpstack(source, "decodeUplink", uplink_input(fport, payload))
                 cold_ms.append((time.perf_counter() - started) * 1000)
+                cold_cpu_ms.append((time.process_time() - started_cpu) * 1000)
                 assert "data" in result, result
         codec = ScriptCodec(source)
         started = time.perf_counter()
@@ -56,7 +58,9 @@ def run() -> list[dict]:
                  f"<= {limit_ms:.0f}", statistics.median(cold_ms) <= limit_ms,
                  f"{len(cold_ms)} runs: fresh context + module parse + decodeUplink"),
             _row(f"{device} QuickJS decode, ChirpStack-style (max)", worst, "ms", f"<= {limit_ms:.0f}",
-                 worst <= limit_ms),
+                 worst <= limit_ms, "wall clock on a shared machine: the max includes waiting for a core"),
+            _row(f"{device} QuickJS decode, ChirpStack-style CPU (median)", statistics.median(cold_cpu_ms), "ms",
+                 note="process CPU time of the same runs"),
             _row(f"{device} QuickJS decode, warm context", warm_us, "us", note="decode work alone, incl. JSON bridge"),
             _row(f"{device}.js size", path.stat().st_size, "B", f"<= {TTN_LIMIT_B}",
                  path.stat().st_size <= TTN_LIMIT_B, "TTN formatter limit; ChirpStack has none"),
