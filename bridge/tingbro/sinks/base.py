@@ -47,39 +47,39 @@ class SinkOptions:
         self._options = dict(options)
         self._read: set[str] = set()
 
-    def _fail(self, message: str) -> SinkConfigError:
+    def fail(self, message: str) -> SinkConfigError:
         return SinkConfigError(f"sink {self.sink_name!r}: {message}")
 
     def get(self, key: str, kinds: type | tuple[type, ...], default: Any = None, required: bool = False) -> Any:
         self._read.add(key)
         if key not in self._options:
             if required:
-                raise self._fail(f"option {key!r} is required")
+                raise self.fail(f"option {key!r} is required")
             return default
         value = self._options[key]
         # bool is an int in Python; an option meant as a number must not accept true/false.
         if isinstance(value, bool) and bool not in _as_tuple(kinds):
-            raise self._fail(f"option {key!r} must be {_kind_names(kinds)}, not a boolean")
+            raise self.fail(f"option {key!r} must be {_kind_names(kinds)}, not a boolean")
         if not isinstance(value, kinds):
-            raise self._fail(f"option {key!r} must be {_kind_names(kinds)}, not {type(value).__name__}")
+            raise self.fail(f"option {key!r} must be {_kind_names(kinds)}, not {type(value).__name__}")
         return value
 
     def text(self, key: str, default: str | None = None, required: bool = False) -> str | None:
         value = self.get(key, str, default, required)
         if required and not value:
-            raise self._fail(f"option {key!r} must not be empty")
+            raise self.fail(f"option {key!r} must not be empty")
         return value
 
     def number(self, key: str, default: float, minimum: float, maximum: float) -> float:
         value = float(self.get(key, (int, float), default))
         if not minimum <= value <= maximum:
-            raise self._fail(f"option {key!r} must be between {minimum:g} and {maximum:g}")
+            raise self.fail(f"option {key!r} must be between {minimum:g} and {maximum:g}")
         return value
 
     def integer(self, key: str, default: int, minimum: int, maximum: int) -> int:
         value = self.get(key, int, default)
         if not minimum <= value <= maximum:
-            raise self._fail(f"option {key!r} must be between {minimum} and {maximum}")
+            raise self.fail(f"option {key!r} must be between {minimum} and {maximum}")
         return int(value)
 
     def flag(self, key: str, default: bool) -> bool:
@@ -88,11 +88,11 @@ class SinkOptions:
     def strings(self, key: str, default: Iterable[str], allowed: Iterable[str] | None = None) -> tuple[str, ...]:
         value = self.get(key, list, list(default))
         if not all(isinstance(item, str) for item in value):
-            raise self._fail(f"option {key!r} must be a list of strings")
+            raise self.fail(f"option {key!r} must be a list of strings")
         if allowed is not None:
             unknown = sorted(set(value) - set(allowed))
             if unknown:
-                raise self._fail(f"option {key!r} has unknown values {unknown}")
+                raise self.fail(f"option {key!r} has unknown values {unknown}")
         return tuple(value)
 
     def table(self, key: str) -> dict[str, Any]:
@@ -104,20 +104,20 @@ class SinkOptions:
         env_name = self.text(key + "_env")
         literal = self.text(key)
         if env_name and literal:
-            raise self._fail(f"give either {key!r} or {key + '_env'!r}, not both")
+            raise self.fail(f"give either {key!r} or {key + '_env'!r}, not both")
         if env_name:
             value = os.environ.get(env_name)
             if not value:
-                raise self._fail(f"environment variable {env_name} (option {key + '_env'!r}) is not set")
+                raise self.fail(f"environment variable {env_name} (option {key + '_env'!r}) is not set")
             return value
         if required and not literal:
-            raise self._fail(f"option {key + '_env'!r} (or {key!r}) is required")
+            raise self.fail(f"option {key + '_env'!r} (or {key!r}) is required")
         return literal or None
 
     def finish(self) -> None:
         unknown = sorted(set(self._options) - self._read)
         if unknown:
-            raise self._fail(f"unknown options {unknown}")
+            raise self.fail(f"unknown options {unknown}")
 
 
 def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
