@@ -27,6 +27,7 @@ def test_posts_each_event_to_receive_data_with_its_device_key(keys_file: Path) -
         async with Receiver(default_status=204) as os2iot:
             sink = build_sink("os2iot", "os2iot", {"url": os2iot.url + "/", "api_keys_file": str(keys_file),
                                                    "max_batch": 10})
+            assert set(sink.secrets) == {BIN_KEY, BUOY_KEY}
             await sink.start()
             await sink.deliver(events)
             await sink.close()

@@ -29,6 +29,7 @@ def test_posts_exact_signed_body_with_authorization(monkeypatch: pytest.MonkeyPa
     async def scenario() -> None:
         async with Receiver() as receiver:
             sink = webhook(receiver.url + "/hook", token_env="TEST_WEBHOOK_TOKEN", hmac_secret_env="TEST_WEBHOOK_HMAC")
+            assert set(sink.secrets) == {TOKEN, SECRET}  # for the bridge's log redaction
             await sink.start()
             try:
                 await sink.deliver(events)

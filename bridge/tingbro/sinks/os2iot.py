@@ -57,6 +57,7 @@ class Os2iotSink(Sink):
         if not all(isinstance(value, str) and value for value in keys.values()):
             raise options.fail("API keys must be non-empty strings keyed by DevEUI")
         self.api_keys = {dev_eui.lower(): key for dev_eui, key in keys.items()}
+        options.secrets.extend(self.api_keys.values())
         self.payload_style = options.text("payload", "event")
         if self.payload_style not in ("event", "flat"):
             raise options.fail("option 'payload' must be \"event\" or \"flat\"")
