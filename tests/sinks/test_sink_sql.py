@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pgserver import postgres_server
 from sinkhelp import lifebuoy_alarm, make_event, run
-from tingbro.sinks import PermanentSinkError, TransientSinkError, build_sink
+from tingbro.sinks import PermanentSinkError, SinkConfigError, TransientSinkError, build_sink
 
 
 def streetlight_event(index: int) -> dict[str, Any]:
@@ -118,8 +118,22 @@ def test_postgres_down_is_transient() -> None:
     sink = build_sink("city-pg", "sql", {"dsn": dsn, "timeout_s": 2})
 
     async def scenario() -> None:
+        await sink.start()  # a server that is down does not fail start()
         with pytest.raises(TransientSinkError, match="cannot connect to PostgreSQL"):
             await sink.deliver([make_event(1)])
+        await sink.close()
+
+    run(scenario())
+
+
+def test_sqlite_unopenable_file_is_a_config_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    sink = build_sink("city-sql", "sql", {"path": str(blocker / "events.sqlite3")})
+
+    async def scenario() -> None:
+        with pytest.raises(SinkConfigError, match="cannot open SQLite database"):
+            await sink.start()
         await sink.close()
 
     run(scenario())

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tingbro.sinks.base import PermanentSinkError, Sink, SinkOptions, TransientSinkError
+from tingbro.sinks.base import PermanentSinkError, Sink, SinkConfigError, SinkOptions, TransientSinkError
 from tingbro.sinks.httpclient import redact
 from tingbro.sinks.sql_schema import ddl, event_row, insert_sql
 
@@ -39,9 +39,15 @@ class SqlSink(Sink):
 
     async def start(self) -> None:
         if self.is_postgres:
-            await self._postgres_connection()
-        else:
+            try:
+                await self._postgres_connection()
+            except TransientSinkError:
+                pass  # the server is down: deliver() reports it and the bridge retries
+            return
+        try:
             await asyncio.to_thread(self._open_sqlite)
+        except (sqlite3.Error, OSError) as exc:
+            raise SinkConfigError(f"sink {self.name!r}: cannot open SQLite database {str(self.path)!r}: {exc}") from None
 
     # SQLite ----------------------------------------------------------------------------------------------
     def _open_sqlite(self) -> None:
