@@ -57,11 +57,14 @@ class MqttSink(Sink):
         self.client: aiomqtt.Client | None = None
 
     def _new_client(self) -> aiomqtt.Client:
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             self.host, self.port, username=self.username, password=self.password, identifier=self.client_id,
-            keepalive=self.keepalive_s, timeout=self.timeout_s, max_inflight_messages=100,
+            keepalive=self.keepalive_s, timeout=self.timeout_s, max_inflight_messages=self.max_batch,
             tls_context=ssl.create_default_context() if self.tls else None,
         )
+        # A whole batch is in flight at once by design; aiomqtt would warn about every publish beyond 10.
+        client.pending_calls_threshold = self.max_batch + 1
+        return client
 
     async def _connected(self) -> aiomqtt.Client:
         if self.client is None:

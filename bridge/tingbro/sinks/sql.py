@@ -63,7 +63,7 @@ class SqlSink(Sink):
                 connection.execute(statement)
         self.sqlite = connection
 
-    def _write_sqlite(self, rows: list[tuple[Any, ...]]) -> None:
+    def _write_sqlite(self, rows: list[dict[str, Any]]) -> None:
         self._open_sqlite()
         assert self.sqlite is not None
         with self.sqlite:  # one transaction: all rows or none
@@ -88,7 +88,7 @@ class SqlSink(Sink):
         self.postgres = connection
         return connection
 
-    async def _write_postgres(self, rows: list[tuple[Any, ...]]) -> None:
+    async def _write_postgres(self, rows: list[dict[str, Any]]) -> None:
         import psycopg
 
         connection = await self._postgres_connection()

@@ -79,11 +79,24 @@ def ddl(postgres: bool) -> list[str]:
     return statements
 
 
+# Columns the database fills from the event JSON itself (cheaper than encoding each part in Python).
+JSON_PARTS = {"fields": "fields", "derived": "derived", "detail": "detail", "tags": "device.tags"}
+
+
 def insert_sql(postgres: bool) -> str:
-    placeholders = ", ".join(["%s" if postgres else "?"] * len(COLUMNS))
-    if postgres:
-        return f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({placeholders}) ON CONFLICT (id) DO NOTHING"
-    return f"INSERT OR IGNORE INTO events ({', '.join(COLUMNS)}) VALUES ({placeholders})"
+    values = []
+    for column in COLUMNS:
+        if column in JSON_PARTS:
+            path = JSON_PARTS[column]
+            if postgres:
+                values.append("(%(event)s::jsonb) #> '{" + path.replace(".", ",") + "}'")
+            else:
+                values.append(f"json_extract(:event, '$.{path}')")
+        else:
+            values.append(f"%({column})s" if postgres else f":{column}")
+    head = "INSERT INTO events" if postgres else "INSERT OR IGNORE INTO events"
+    tail = " ON CONFLICT (id) DO NOTHING" if postgres else ""
+    return f"{head} ({', '.join(COLUMNS)}) VALUES ({', '.join(values)}){tail}"
 
 
 def utc(rfc3339: str) -> datetime:
@@ -91,24 +104,21 @@ def utc(rfc3339: str) -> datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def event_row(event: dict[str, Any], stored_at: datetime, postgres: bool) -> tuple[Any, ...]:
-    """One row; times as datetimes for PostgreSQL, as sortable UTC text (microseconds) for SQLite."""
+def event_row(event: dict[str, Any], stored_at: datetime, postgres: bool) -> dict[str, Any]:
+    """Named parameters for one row; times as datetimes for PostgreSQL, sortable UTC text for SQLite."""
     device, radio, alarm = event["device"], event["radio"] or {}, event["alarm"]
     location = device["location"] or {}
     moment = utc(event["time"])
-
-    def when(value: datetime) -> Any:
-        return value if postgres else value.isoformat(timespec="microseconds")
-
-    def as_json(value: Any) -> str:
-        return dump_json(value).decode()
-
-    return (
-        event["id"], event["type"], when(moment), device["dev_eui"], device["name"], device["device_type"],
-        device["municipality"], event["message"], alarm["name"] if alarm else None,
-        (bool(alarm["active"]) if postgres else int(bool(alarm["active"]))) if alarm else None,
-        radio.get("f_cnt"), radio.get("f_port"), radio.get("rssi_dbm"), radio.get("snr_db"),
-        radio.get("gateway_count"), location.get("lat"), location.get("lon"),
-        as_json(event["fields"]), as_json(event["derived"]), as_json(event["detail"]), as_json(device["tags"]),
-        as_json(event), when(stored_at),
-    )
+    active = bool(alarm["active"]) if alarm else None
+    return {
+        "id": event["id"], "type": event["type"], "dev_eui": device["dev_eui"], "device_name": device["name"],
+        "device_type": device["device_type"], "municipality": device["municipality"], "message": event["message"],
+        "alarm_name": alarm["name"] if alarm else None,
+        "alarm_active": active if postgres or active is None else int(active),
+        "f_cnt": radio.get("f_cnt"), "f_port": radio.get("f_port"), "rssi_dbm": radio.get("rssi_dbm"),
+        "snr_db": radio.get("snr_db"), "gateway_count": radio.get("gateway_count"),
+        "lat": location.get("lat"), "lon": location.get("lon"),
+        "event": dump_json(event).decode(),
+        "time": moment if postgres else moment.isoformat(timespec="microseconds"),
+        "stored_at": stored_at if postgres else stored_at.isoformat(timespec="microseconds"),
+    }
