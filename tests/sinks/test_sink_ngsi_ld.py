@@ -22,7 +22,7 @@ def test_time_is_utc_milliseconds_z() -> None:
 
 
 def test_fill_level_uplink_is_waste_container_and_device() -> None:
-    event = make_event(1, device={"tags": {"asset_id": "bin 42/a"}})
+    event = make_event(1, device={"tags": {"tingbro_asset_id": "bin 42/a"}})
     entities = by_id(entities_for_event(event))
     bin_entity = entities["urn:ngsi-ld:WasteContainer:aarhus:bin-42-a"]
     assert bin_entity["type"] == "WasteContainer"
@@ -42,7 +42,7 @@ def test_fill_level_uplink_is_waste_container_and_device() -> None:
 def test_fill_ratio_clamped_missing_and_tilt() -> None:
     over = by_id(entities_for_event(make_event(1, derived={"fill_ratio": 1.3})))
     assert over["urn:ngsi-ld:WasteContainer:aarhus:0102030405060708"]["fillingLevel"]["value"] == 1.0
-    unknown = by_id(entities_for_event(make_event(1, derived={}, fields={"tilt": True},
+    unknown = by_id(entities_for_event(make_event(1, derived={}, fields={"tilted": True},
                                                   device={"municipality": None, "location": None})))
     container = unknown["urn:ngsi-ld:WasteContainer:0102030405060708"]
     assert "fillingLevel" not in container and "location" not in container
@@ -52,7 +52,7 @@ def test_fill_ratio_clamped_missing_and_tilt() -> None:
 @pytest.mark.parametrize(("level", "lamp_on", "state", "ratio"), [
     (0, True, "off", 0.0), (100, True, "on", 1.0), (60, True, "low", 0.6), (60, False, "off", 0.0)])
 def test_streetlight_uplink(level: int, lamp_on: bool, state: str, ratio: float) -> None:
-    event = make_event(1, device={"device_type": "streetlight", "tags": {"asset_id": "SL-1187"}}, message="status",
+    event = make_event(1, device={"device_type": "streetlight", "tags": {"tingbro_asset_id": "SL-1187"}}, message="status",
                        fields={"level_pct": level, "lamp_on": lamp_on, "power_w": 41.8, "energy_wh": 1234567,
                                "lamp_failure": False}, derived={})
     light = by_id(entities_for_event(event))["urn:ngsi-ld:Streetlight:aarhus:SL-1187"]
@@ -62,6 +62,16 @@ def test_streetlight_uplink(level: int, lamp_on: bool, state: str, ratio: float)
     assert light["lifetimePowerConsumption"]["value"] == 1234.567
     assert light["lifetimePowerConsumption"]["unitCode"] == "KWH"
     assert light["status"]["value"] == "ok"
+
+
+def test_streetlight_fault_uplink_reports_status_not_the_commanded_level() -> None:
+    event = make_event(1, device={"device_type": "streetlight"}, message="lamp_failure", derived={},
+                       fields={"lamp_failure": False, "driver_failure": True, "supply_failure": False,
+                               "level_pct": 100, "power_w": 3})
+    light = by_id(entities_for_event(event))["urn:ngsi-ld:Streetlight:aarhus:0102030405060708"]
+    assert light["status"]["value"] == "defectiveLamp"
+    assert "powerState" not in light and "illuminanceLevel" not in light
+    assert light["powerConsumption"]["value"] == 3
 
 
 def test_lifebuoy_alarm_is_alert_and_device_value() -> None:
@@ -93,9 +103,14 @@ def test_lifebuoy_uplink_presence_and_other_alarms() -> None:
 
 
 def test_other_event_types() -> None:
-    status = make_event(1, type="status", detail={"battery_level": 87.5, "margin": 7})
-    (device,) = entities_for_event(status)
+    detail = {"margin_db": 7, "external_power_source": False, "battery_level_unavailable": False,
+              "battery_level_pct": 87.5}
+    (device,) = entities_for_event(make_event(1, type="status", detail=detail))
     assert device["batteryLevel"]["value"] == 0.875
+    (mains,) = entities_for_event(make_event(1, type="status", detail={**detail, "external_power_source": True}))
+    assert "batteryLevel" not in mains
+    (moved,) = entities_for_event(make_event(1, type="location", detail={"lat": 56.2, "lon": 10.4}))
+    assert moved["location"]["value"]["coordinates"] == [10.4, 56.2]
     (offline,) = entities_for_event(make_event(2, type="device_offline"))
     assert offline["deviceState"]["value"] == "offline"
     assert entities_for_event(make_event(3, type="log")) == []

@@ -16,7 +16,7 @@ from tingbro.sinks.webhook import encode_batch
 EVENT_TYPES = ["uplink", "alarm", "join", "status", "ack", "txack", "log", "location", "device_offline",
                "device_online", "command"]
 ALARM_NAMES = ["fire", "tilt", "fill_threshold", "lifebuoy_removed", "lamp_failure", "device_offline", "new_one"]
-FIELD_NAMES = ["distance_mm", "temperature_c", "battery_mv", "battery_pct", "tilt", "present", "tamper",
+FIELD_NAMES = ["distance_mm", "temperature_c", "battery_mv", "tilted", "tilt", "present", "tamper", "driver_failure",
                "level_pct", "lamp_on", "power_w", "energy_wh", "lamp_failure"]
 text = st.text(min_size=1, max_size=20)
 number = st.one_of(st.integers(-10**9, 10**9), st.floats(-1e9, 1e9, allow_nan=False))
@@ -41,7 +41,7 @@ def events(draw: Any) -> dict[str, Any]:
             "tenant_id": draw(st.one_of(st.none(), text)),
             "municipality": draw(st.one_of(st.none(), text)),
             "location": location,
-            "tags": draw(st.dictionaries(st.sampled_from(["asset_id", "bin_height_mm", "x"]), text, max_size=3)),
+            "tags": draw(st.dictionaries(st.sampled_from(["tingbro_asset_id", "tingbro_bin_empty_mm", "x"]), text, max_size=3)),
         },
         "radio": {"f_cnt": draw(st.integers(0, 2**32 - 1)), "f_port": draw(st.integers(1, 223)),
                   "dr": 5, "rssi_dbm": draw(st.integers(-140, 0)), "snr_db": draw(st.floats(-20, 15)),
@@ -51,7 +51,8 @@ def events(draw: Any) -> dict[str, Any]:
         "derived": draw(st.one_of(st.just({}), st.fixed_dictionaries({"fill_ratio": st.floats(-1, 2)}))),
         "alarm": ({"name": draw(st.sampled_from(ALARM_NAMES)), "active": draw(st.booleans())}
                   if kind == "alarm" else None),
-        "detail": draw(st.one_of(st.just({}), st.fixed_dictionaries({"battery_level": st.floats(0, 100)}))),
+        "detail": draw(st.one_of(st.just({}), st.fixed_dictionaries({"battery_level_pct": st.floats(0, 100), "lat": st.floats(-90, 90),
+                                                                "lon": st.floats(-180, 180)}))),
     }
 
 
@@ -69,7 +70,8 @@ def test_ngsi_ld_entities_are_well_formed(batch: list[dict[str, Any]]) -> None:
                 assert 0.0 <= item["fillingLevel"]["value"] <= 1.0
             if "location" in item:
                 lon, lat = item["location"]["value"]["coordinates"]
-                assert (lat, lon) == (event["device"]["location"]["lat"], event["device"]["location"]["lon"])
+                source = event["detail"] if event["type"] == "location" else event["device"]["location"]
+                assert (lat, lon) == (source["lat"], source["lon"])
             for name, attribute in item.items():
                 if name not in ("id", "type", "@context"):
                     assert attribute["type"] in ("Property", "Relationship", "GeoProperty")

@@ -41,7 +41,7 @@ def partial_failure_reason(body: bytes) -> str:
 class NgsiLdSink(Sink):
     kind = "ngsi_ld"
     default_max_batch = 100
-    default_event_types = ("uplink", "alarm", "status", "device_offline", "device_online")
+    default_event_types = ("uplink", "alarm", "status", "location", "device_offline", "device_online")
 
     def configure(self, options: SinkOptions) -> None:
         base = URL(options.text("url", required=True) or "")

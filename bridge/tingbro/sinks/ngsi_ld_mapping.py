@@ -7,7 +7,8 @@
 - lifebuoy: the `Device` carries value "present" / "absent" and controlledAsset -> urn:ngsi-ld:Lifebuoy:<asset>;
 - every alarm: an `Alert` per device and alarm name (urn:ngsi-ld:Alert:<dev_eui>:<alarm>), plus the asset's
   status (tilt -> dropped, fire -> burning, lamp_failure -> defectiveLamp, lifebuoy_removed -> absent).
-Asset ids use the device tag `asset_id` when present, else the DevEUI, prefixed by the municipality when known.
+Asset ids use the device tag `tingbro_asset_id` when present, else the DevEUI, prefixed by the municipality.
+Field names are the codec catalogue's (`codecs/README.md`): `tilted`, `present`, `level_pct`, `lamp_on`, ...
 """
 
 from __future__ import annotations
@@ -40,14 +41,7 @@ ALARMS = {
     "lamp_failure": ("security", "medium", "defectiveLamp", "Streetlight lamp failure"),
     "device_offline": ("security", "low", None, "Device stopped reporting"),
 }
-# Field names the codecs may use for one concept; the first present wins.
-DIM_LEVEL_FIELDS = ("level_pct", "dim_level_pct", "actual_level_pct", "light_level_pct")
-POWER_FIELDS = ("power_w", "active_power_w")
-ENERGY_FIELDS = ("energy_wh", "active_energy_wh")
-LAMP_FAILURE_FIELDS = ("lamp_failure", "lamp_fault")
-TILT_FIELDS = ("tilt", "tilted")
-PRESENT_FIELDS = ("present", "presence")
-BATTERY_RATIO_FIELDS = ("battery_pct", "battery_percent")
+ASSET_TAG = "tingbro_asset_id"
 URN_UNSAFE = re.compile(r"[^A-Za-z0-9._~\-:]")
 
 
@@ -69,7 +63,7 @@ def device_urn(event: dict[str, Any]) -> str:
 
 def asset_urn(event: dict[str, Any], entity_type: str) -> str:
     device = event["device"]
-    asset = device["tags"].get("asset_id") or device["dev_eui"]
+    asset = device["tags"].get(ASSET_TAG) or device["dev_eui"]
     scope = (urn_part(device["municipality"]) + ":") if device["municipality"] else ""
     return f"urn:ngsi-ld:{entity_type}:{scope}{urn_part(asset)}"
 
@@ -89,13 +83,6 @@ def date_prop(moment: str) -> dict[str, Any]:
 
 def rel(target: str | list[str]) -> dict[str, Any]:
     return {"type": "Relationship", "object": target}
-
-
-def first_field(fields: dict[str, Any], names: tuple[str, ...]) -> Any:
-    for name in names:
-        if fields.get(name) is not None:
-            return fields[name]
-    return None
 
 
 def location_attr(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -121,7 +108,6 @@ def device_entity(event: dict[str, Any], at: str, extra: dict[str, Any]) -> dict
     device_type = event["device"]["device_type"]
     radio = event["radio"]
     fields = event["fields"]
-    battery_pct = first_field(fields, BATTERY_RATIO_FIELDS)
     battery_mv = fields.get("battery_mv")
     attributes: dict[str, Any] = {
         "deviceCategory": prop(["sensor", "actuator"] if device_type == "streetlight" else ["sensor"]),
@@ -130,7 +116,6 @@ def device_entity(event: dict[str, Any], at: str, extra: dict[str, Any]) -> dict
         "name": prop(event["device"]["name"]) if event["device"]["name"] else None,
         "dateLastValueReported": date_prop(at),
         "rssi": prop(radio["rssi_dbm"], at, "DBM") if radio and radio.get("rssi_dbm") is not None else None,
-        "batteryLevel": prop(round(battery_pct / 100, 4), at) if battery_pct is not None else None,
         # Not in the Device model: the raw cell voltage, which is what our devices report.
         "batteryVoltage": prop(battery_mv / 1000, at, "VLT") if battery_mv is not None else None,
     }
@@ -144,7 +129,7 @@ def device_entity(event: dict[str, Any], at: str, extra: dict[str, Any]) -> dict
 def waste_container(event: dict[str, Any], at: str) -> dict[str, Any]:
     fields = event["fields"]
     fill_ratio = event["derived"].get("fill_ratio")
-    tilted = first_field(fields, TILT_FIELDS)
+    tilted = fields.get("tilted")  # the status message's flag; alarm uplinks become alarm events instead
     temperature = fields.get("temperature_c")
     return entity(asset_urn(event, "WasteContainer"), "WasteContainer", {
         "fillingLevel": prop(min(max(float(fill_ratio), 0.0), 1.0), at, "C62") if fill_ratio is not None else None,
@@ -162,13 +147,15 @@ def power_state(level_pct: float) -> str:
 
 def streetlight(event: dict[str, Any], at: str) -> dict[str, Any]:
     fields = event["fields"]
-    level = first_field(fields, DIM_LEVEL_FIELDS)
     lamp_on = fields.get("lamp_on")
-    if level is not None and lamp_on is False:
+    # Only the status message reports the actual level (with lamp_on); lamp_failure carries the commanded one.
+    level = fields.get("level_pct") if lamp_on is not None else None
+    if level is not None and not lamp_on:
         level = 0
-    power_w = first_field(fields, POWER_FIELDS)
-    energy_wh = first_field(fields, ENERGY_FIELDS)
-    failure = first_field(fields, LAMP_FAILURE_FIELDS)
+    power_w = fields.get("power_w")
+    energy_wh = fields.get("energy_wh")
+    faults = [fields[name] for name in ("lamp_failure", "driver_failure") if name in fields]
+    failure = any(faults) if faults else None
     return entity(asset_urn(event, "Streetlight"), "Streetlight", {
         "powerState": prop(power_state(level), at) if level is not None else None,
         "illuminanceLevel": prop(round(level / 100, 4), at) if level is not None else None,
@@ -188,7 +175,7 @@ def uplink_entities(event: dict[str, Any], at: str) -> list[dict[str, Any]]:
     elif device_type == "streetlight":
         entities.append(streetlight(event, at))
     elif device_type == "lifebuoy":
-        present = first_field(event["fields"], PRESENT_FIELDS)
+        present = event["fields"].get("present")
         if present is not None:
             extra["value"] = prop("present" if present else "absent", at)
     return [device_entity(event, at, extra), *entities]
@@ -237,11 +224,20 @@ def entities_for_event(event: dict[str, Any]) -> list[dict[str, Any]]:
     if kind == "alarm" and event["alarm"]:
         return alarm_entities(event, at)
     if kind == "status":
-        battery = event["detail"].get("battery_level")
+        detail = event["detail"]
+        battery = detail.get("battery_level_pct")
+        known = isinstance(battery, int | float) and not detail.get("battery_level_unavailable") \
+            and not detail.get("external_power_source")
         return [entity(device_urn(event), "Device", {
-            "batteryLevel": prop(round(battery / 100, 4), at) if isinstance(battery, int | float) else None,
+            "batteryLevel": prop(round(min(max(battery / 100, 0.0), 1.0), 4), at) if known else None,
             "dateLastValueReported": date_prop(at),
         }, event, with_location=False)]
+    if kind == "location":
+        detail = event["detail"]
+        if detail.get("lat") is None or detail.get("lon") is None:
+            return []
+        return [{"id": device_urn(event), "type": "Device", "location": {"type": "GeoProperty", "value": {
+            "type": "Point", "coordinates": [detail["lon"], detail["lat"]]}, "observedAt": at}}]
     if kind in ("device_offline", "device_online"):
         state = "offline" if kind == "device_offline" else "ok"
         return [entity(device_urn(event), "Device", {"deviceState": prop(state, at)}, event,

@@ -21,12 +21,13 @@ VIEWS: dict[str, tuple[str, list[tuple[str, str, str, str]]]] = {
         ("distance_mm", "fields", "distance_mm", "real"),
         ("temperature_c", "fields", "temperature_c", "real"),
         ("battery_mv", "fields", "battery_mv", "real"),
-        ("tilt", "fields", "tilt", "boolean"),
+        ("tilted", "fields", "tilted", "boolean"),
     ]),
     "lifebuoy_readings": ("lifebuoy", [
         ("present", "fields", "present", "boolean"),
         ("tamper", "fields", "tamper", "boolean"),
         ("battery_mv", "fields", "battery_mv", "real"),
+        ("temperature_c", "fields", "temperature_c", "real"),
     ]),
     "streetlight_readings": ("streetlight", [
         ("level_pct", "fields", "level_pct", "real"),
@@ -34,6 +35,8 @@ VIEWS: dict[str, tuple[str, list[tuple[str, str, str, str]]]] = {
         ("power_w", "fields", "power_w", "real"),
         ("energy_wh", "fields", "energy_wh", "real"),
         ("lamp_failure", "fields", "lamp_failure", "boolean"),
+        ("driver_failure", "fields", "driver_failure", "boolean"),
+        ("presence_detections", "fields", "presence_detections", "real"),
     ]),
 }
 VIEW_COMMON = ("id", "time", "dev_eui", "device_name", "municipality", "message", "f_cnt", "rssi_dbm", "snr_db",
