@@ -86,3 +86,17 @@ def test_bad_keys_file(tmp_path: Path) -> None:
     (tmp_path / "list.json").write_text("[1, 2]")
     with pytest.raises(SinkConfigError, match="JSON object"):
         build_sink("o", "os2iot", {"url": "http://127.0.0.1:1", "api_keys_file": str(tmp_path / "list.json")})
+
+
+def test_unreachable_os2iot_is_transient_and_hides_the_key() -> None:
+    from conftest import free_port
+
+    async def scenario() -> None:
+        sink = build_sink("os2iot", "os2iot", {"url": f"http://127.0.0.1:{free_port()}",
+                                               "api_keys": {"0102030405060708": BIN_KEY}})
+        with pytest.raises(TransientSinkError, match="cannot post") as caught:
+            await sink.deliver([make_event(1)])
+        await sink.close()
+        assert BIN_KEY not in str(caught.value) and "apiKey" not in str(caught.value)
+
+    run(scenario())
