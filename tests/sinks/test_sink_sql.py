@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import free_port
 from pgserver import postgres_server
 from sinkhelp import lifebuoy_alarm, make_event, run
 from tingbro.sinks import PermanentSinkError, SinkConfigError, TransientSinkError, build_sink
+
+
+@pytest.fixture(scope="module")
+def pg_cluster() -> Iterator[str]:
+    """One real PostgreSQL server for this module (initdb is the slow part); each test gets its own database."""
+    with postgres_server() as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def pg_dsn(pg_cluster: str, request: pytest.FixtureRequest) -> str:
+    import psycopg
+
+    database = "t_" + request.node.name.lower().replace("test_", "")[:40]
+    with psycopg.connect(pg_cluster, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {database}")
+        admin.execute(f"CREATE DATABASE {database}")
+    return pg_cluster.replace("dbname=postgres", f"dbname={database}")
 
 
 def streetlight_event(index: int) -> dict[str, Any]:
@@ -92,29 +112,28 @@ def test_sqlite_locked_database_is_transient(tmp_path: Path) -> None:
         assert db.execute("SELECT count(*) FROM events").fetchone() == (1,)
 
 
-def test_postgres_rows_views_and_idempotency(tmp_path: Path) -> None:
-    with postgres_server() as dsn:
-        sink = build_sink("city-pg", "sql", {"dsn": dsn})
-        batch = [make_event(1), lifebuoy_alarm(2), streetlight_event(3)]
-        deliver_all(sink, batch, batch, [make_event(4)])
-        import psycopg
+def test_postgres_rows_views_and_idempotency(pg_dsn: str) -> None:
+    import psycopg
 
-        with psycopg.connect(dsn) as db:
-            assert db.execute("SELECT count(*), count(DISTINCT id) FROM events").fetchone() == (4, 4)
-            bins = db.execute("SELECT f_cnt, fill_ratio, distance_mm, battery_mv FROM fill_level_readings "
-                              "ORDER BY f_cnt").fetchall()
-            assert bins == [(1, 0.72, 380.0, 3600.0), (4, 0.72, 380.0, 3600.0)]
-            assert db.execute("SELECT lamp_on, power_w FROM streetlight_readings").fetchall() == [(True, 41.5)]
-            assert db.execute("SELECT alarm_name, alarm_active FROM alarms").fetchall() == [
-                ("lifebuoy_removed", True)]
-            stored = db.execute("SELECT event->>'id', time FROM events WHERE f_cnt = 1").fetchone()
-            assert stored[0] == batch[0]["id"]
-            assert stored[1].isoformat() == "2026-11-23T09:00:00.123456+00:00"
+    dsn = pg_dsn
+    sink = build_sink("city-pg", "sql", {"dsn": dsn})
+    batch = [make_event(1), lifebuoy_alarm(2), streetlight_event(3)]
+    deliver_all(sink, batch, batch, [make_event(4)])
+    with psycopg.connect(dsn) as db:
+        assert db.execute("SELECT count(*), count(DISTINCT id) FROM events").fetchone() == (4, 4)
+        bins = db.execute("SELECT f_cnt, fill_ratio, distance_mm, battery_mv FROM fill_level_readings "
+                          "ORDER BY f_cnt").fetchall()
+        assert bins == [(1, 0.72, 380.0, 3600.0), (4, 0.72, 380.0, 3600.0)]
+        assert db.execute("SELECT lamp_on, power_w FROM streetlight_readings").fetchall() == [(True, 41.5)]
+        assert db.execute("SELECT alarm_name, alarm_active FROM alarms").fetchall() == [
+            ("lifebuoy_removed", True)]
+        stored = db.execute("SELECT event->>'id', time FROM events WHERE f_cnt = 1").fetchone()
+        assert stored[0] == batch[0]["id"]
+        assert stored[1].isoformat() == "2026-11-23T09:00:00.123456+00:00"
 
 
 def test_postgres_down_is_transient() -> None:
-    with postgres_server() as dsn:
-        pass  # the server is stopped again: nothing listens on its port
+    dsn = f"host=127.0.0.1 port={free_port()} user=tingbro dbname=postgres"  # nothing listens there
     sink = build_sink("city-pg", "sql", {"dsn": dsn, "timeout_s": 2})
 
     async def scenario() -> None:
@@ -137,3 +156,25 @@ def test_sqlite_unopenable_file_is_a_config_error(tmp_path: Path) -> None:
         await sink.close()
 
     run(scenario())
+
+
+def test_postgres_dropped_connection_is_transient_then_recovers(pg_dsn: str) -> None:
+    import psycopg
+
+    dsn = pg_dsn
+    sink = build_sink("city-pg", "sql", {"dsn": dsn})
+
+    async def scenario() -> None:
+        await sink.start()
+        await sink.deliver([make_event(1)])
+        with psycopg.connect(dsn, autocommit=True) as admin:  # an administrator kills the bridge's session
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE pid <> pg_backend_pid() AND datname = current_database()")
+        with pytest.raises(TransientSinkError, match="PostgreSQL"):
+            await sink.deliver([make_event(2)])
+        await sink.deliver([make_event(2)])  # reconnected
+        await sink.close()
+
+    run(scenario())
+    with psycopg.connect(dsn) as db:
+        assert db.execute("SELECT count(*) FROM events").fetchone() == (2,)
