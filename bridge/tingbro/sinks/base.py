@@ -174,8 +174,10 @@ class Sink:
     async def deliver(self, events: list[dict[str, Any]]) -> None:
         """Deliver the whole batch or raise TransientSinkError / PermanentSinkError (all-or-nothing)."""
         selected = [event for event in events if self.accepts(event)]
-        if selected:
-            await self.send(selected)
+        # The delivery loop hands over at most max_batch events; a larger list is sent in max_batch chunks
+        # (a failure part-way then re-sends the earlier chunks on retry: at-least-once, as always).
+        for offset in range(0, len(selected), self.max_batch):
+            await self.send(selected[offset:offset + self.max_batch])
 
     async def send(self, events: list[dict[str, Any]]) -> None:
         raise NotImplementedError
