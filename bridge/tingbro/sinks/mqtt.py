@@ -64,24 +64,29 @@ class MqttSink(Sink):
         self.pending: dict[int, asyncio.Future[None]] = {}
 
     # Called in paho's network thread: hand over to the event loop, touch nothing else.
+    def _to_loop(self, callback: Any, *args: Any) -> None:
+        try:
+            if self.loop is not None:
+                self.loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            pass  # the event loop has closed: nobody is waiting any more
+
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        assert self.loop is not None
-        self.loop.call_soon_threadsafe(self._connection_changed, not reason.is_failure, str(reason))
+        self._to_loop(self._connection_changed, not reason.is_failure, "" if not reason.is_failure else str(reason))
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        assert self.loop is not None
-        self.loop.call_soon_threadsafe(self._connection_changed, False, "")
+        self._to_loop(self._connection_changed, False, "")
 
     def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
-        assert self.loop is not None
-        self.loop.call_soon_threadsafe(self._acknowledged, mid)
+        self._to_loop(self._acknowledged, mid)
 
     def _connection_changed(self, up: bool, refusal: str) -> None:
+        if up or refusal:  # a disconnect after a refused CONNECT keeps the broker's reason
+            self.last_refusal = refusal
         if up:
             self.connected.set()
             return
         self.connected.clear()
-        self.last_refusal = refusal
         for future in self.pending.values():  # their PUBACKs will not come on this connection
             if not future.done():
                 future.set_exception(TransientSinkError(f"MQTT broker {self.host}:{self.port} disconnected"))
