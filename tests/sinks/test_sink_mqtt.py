@@ -91,6 +91,8 @@ def test_bad_options() -> None:
         build_sink("m", "mqtt", {})
     with pytest.raises(SinkConfigError, match="qos"):
         build_sink("m", "mqtt", {"host": "127.0.0.1", "qos": 0})
+    with pytest.raises(SinkConfigError, match="retain_types"):
+        build_sink("m", "mqtt", {"host": "127.0.0.1", "retain_types": ["statsu"]})
     with pytest.raises(SinkConfigError, match="topic_prefix"):
         build_sink("m", "mqtt", {"host": "127.0.0.1", "topic_prefix": "a/#"})
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
-from tingbro.sinks.base import PermanentSinkError, Sink, SinkOptions, TransientSinkError
+from tingbro.sinks.base import EVENT_TYPES, PermanentSinkError, Sink, SinkOptions, TransientSinkError
 from tingbro.sinks.jsonenc import dump_json
 
 UNKNOWN_SEGMENT = "unknown"
@@ -53,7 +53,7 @@ class MqttSink(Sink):
         if not self.topic_prefix or any(char in self.topic_prefix for char in "+#\0"):
             raise options.fail("option 'topic_prefix' must be non-empty and free of + # and NUL")
         self.qos = options.integer("qos", 1, 1, 2)
-        self.retain_types = frozenset(options.strings("retain_types", ("status",)))
+        self.retain_types = frozenset(options.strings("retain_types", ("status",), EVENT_TYPES))
         self.tls = options.flag("tls", False)
         self.timeout_s = options.number("timeout_s", 10.0, 0.05, 300.0)
         self.keepalive_s = options.integer("keepalive_s", 60, 5, 3600)
