@@ -35,11 +35,11 @@ def eui_bytes(eui):
     """A gateway EUI as 8 bytes, from bytes or 16 hex digits (separators ':' '-' allowed)."""
     if isinstance(eui, (bytes, bytearray)):
         if len(eui) != 8:
-            raise GwmpError("gateway EUI must be 8 bytes") from None
+            raise GwmpError("gateway EUI must be 8 bytes")
         return bytes(eui)
     text = eui.replace(":", "").replace("-", "")
     if len(text) != 16:
-        raise GwmpError("gateway EUI must be 16 hex digits") from None
+        raise GwmpError("gateway EUI must be 16 hex digits")
     try:
         return binascii.unhexlify(text)
     except ValueError:
@@ -58,7 +58,7 @@ def format_datr(sf, bw_khz):
 def parse_datr(datr):
     """'SF7BW125' -> (7, 125)."""
     if not isinstance(datr, str) or not datr.startswith("SF") or "BW" not in datr:
-        raise GwmpError("datr is not a LoRa data rate: %r" % (datr,)) from None
+        raise GwmpError("datr is not a LoRa data rate: %r" % (datr,))
     sf_text, bw_text = datr[2:].split("BW", 1)
     try:
         return int(sf_text), int(bw_text)
@@ -130,16 +130,16 @@ def encode_pull_resp(token, txpk_item):
 def parse_datagram(datagram):
     """-> (identifier, token, gateway EUI bytes or None, JSON body bytes). Raises GwmpError."""
     if len(datagram) < 4:
-        raise GwmpError("datagram shorter than the 4-byte header") from None
+        raise GwmpError("datagram shorter than the 4-byte header")
     if datagram[0] != PROTOCOL_VERSION:
-        raise GwmpError("protocol version %d, expected 2" % datagram[0]) from None
+        raise GwmpError("protocol version %d, expected 2" % datagram[0])
     identifier = datagram[3]
     if identifier > TX_ACK:
-        raise GwmpError("unknown identifier %d" % identifier) from None
+        raise GwmpError("unknown identifier %d" % identifier)
     token = (datagram[1] << 8) | datagram[2]
     if identifier in _WITH_EUI:
         if len(datagram) < 12:
-            raise GwmpError("datagram too short for a gateway EUI") from None
+            raise GwmpError("datagram too short for a gateway EUI")
         return identifier, token, bytes(datagram[4:12]), bytes(datagram[12:])
     return identifier, token, None, bytes(datagram[4:])
 
@@ -150,7 +150,7 @@ def _json_object(body, what):
     except ValueError:
         raise GwmpError("%s body is not JSON" % what) from None
     if not isinstance(obj, dict):
-        raise GwmpError("%s body is not a JSON object" % what) from None
+        raise GwmpError("%s body is not a JSON object" % what)
     return obj
 
 
@@ -158,16 +158,16 @@ def parse_txpk(body):
     """PULL_RESP JSON -> dict(imme, tmst_us, freq_hz, sf, bw_khz, power_dbm, ipol, payload)."""
     txpk = _json_object(body, "PULL_RESP").get("txpk")
     if not isinstance(txpk, dict):
-        raise GwmpError("PULL_RESP has no txpk object") from None
+        raise GwmpError("PULL_RESP has no txpk object")
     if txpk.get("modu", "LORA") != "LORA":
-        raise GwmpError("txpk modulation %r is not LORA" % (txpk.get("modu"),)) from None
+        raise GwmpError("txpk modulation %r is not LORA" % (txpk.get("modu"),))
     imme = txpk.get("imme") is True
     tmst = txpk.get("tmst")
     if not imme and not isinstance(tmst, int):
-        raise GwmpError("txpk has neither imme nor an integer tmst") from None
+        raise GwmpError("txpk has neither imme nor an integer tmst")
     freq = txpk.get("freq")
     if not isinstance(freq, (int, float)):
-        raise GwmpError("txpk has no freq") from None
+        raise GwmpError("txpk has no freq")
     sf, bw_khz = parse_datr(txpk.get("datr"))
     try:
         payload = binascii.a2b_base64(txpk.get("data", ""))
@@ -175,7 +175,7 @@ def parse_txpk(body):
         raise GwmpError("txpk data is not base64") from None
     size = txpk.get("size", len(payload))
     if size != len(payload):
-        raise GwmpError("txpk size %r does not match %d data bytes" % (size, len(payload))) from None
+        raise GwmpError("txpk size %r does not match %d data bytes" % (size, len(payload)))
     return {
         "imme": imme,
         "tmst_us": None if imme else tmst,
@@ -193,7 +193,7 @@ def parse_rxpk(body):
     found = []
     for rxpk in _json_object(body, "PUSH_DATA").get("rxpk", ()):
         if not isinstance(rxpk, dict) or "data" not in rxpk or "tmst" not in rxpk or "freq" not in rxpk:
-            raise GwmpError("rxpk lacks data, tmst or freq") from None
+            raise GwmpError("rxpk lacks data, tmst or freq")
         sf, bw_khz = parse_datr(rxpk.get("datr"))
         found.append({
             "payload": binascii.a2b_base64(rxpk["data"]),
