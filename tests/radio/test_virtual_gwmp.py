@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
 from pathlib import Path
 
@@ -78,7 +79,15 @@ def test_virtual_radio_speaks_gwmp_and_honours_only_in_window_downlinks(time_sca
     # Keep-alives every simulated second, each answered.
     pulls = server.of_kind(PULL_DATA)
     assert len(pulls) >= 3 and all(d.body == {} for d in pulls)
-    assert f"push_sent=2 push_acked=2 pull_sent={len(pulls)} pull_acked={len(pulls)} bad=0" in result.stdout
+    # Gateway statistics every 1.5 simulated seconds, as a packet forwarder sends them.
+    stats = [d.body["stat"] for d in server.of_kind(PUSH_DATA) if "stat" in d.body]
+    assert len(stats) >= 2, stats
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d GMT", stats[0]["time"]), stats[0]
+    assert sum(s["rxnb"] for s in stats) <= 2 and all(s["rxok"] == s["rxnb"] == s["rxfw"] for s in stats)
+    assert sum(s["dwnb"] for s in stats) <= 10 and all(s["txnb"] <= s["dwnb"] for s in stats)
+    pushed = 2 + len(stats)
+    assert (f"push_sent={pushed} push_acked={pushed} pull_sent={len(pulls)} pull_acked={len(pulls)} bad=0"
+            in result.stdout), result.stdout
 
     # Every PULL_RESP got a TX_ACK with its token: the gateway refuses what it cannot send.
     acks = {d.token: d.body["txpk_ack"]["error"] for d in server.of_kind(TX_ACK)}

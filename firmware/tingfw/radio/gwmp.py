@@ -89,6 +89,15 @@ def rxpk_json(payload, tmst_us, freq_hz, sf, bw_khz, rssi_dbm, snr_db, chan=0, r
     )
 
 
+def stat_json(utc, rx_count, tx_count, downlink_count, ack_percent=100.0):
+    """A stat object (JSON text); utc is a time tuple (year, month, day, hour, minute, second, ...)."""
+    return (
+        '{"time":"%04d-%02d-%02d %02d:%02d:%02d GMT","rxnb":%d,"rxok":%d,"rxfw":%d,"ackr":%s,"dwnb":%d,"txnb":%d}'
+        % (utc[0], utc[1], utc[2], utc[3], utc[4], utc[5], rx_count, rx_count, rx_count, "%.1f" % ack_percent,
+           downlink_count, tx_count)
+    )
+
+
 def encode_push_data(token, gateway_eui, rxpk_items=(), stat=None):
     """PUSH_DATA carrying rxpk JSON objects (from rxpk_json) and/or a stat JSON object."""
     parts = []

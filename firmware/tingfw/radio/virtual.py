@@ -13,6 +13,7 @@ time-scaled clock scales the protocol timing too.
 """
 
 import socket
+import time
 
 from tingfw.radio import gwmp
 from tingfw.radio.airtime import time_on_air_us
@@ -60,13 +61,16 @@ class UdpTransport:
 class VirtualGateway:
     """One gateway (its own EUI and socket) serving any number of virtual radios."""
 
-    def __init__(self, transport, gateway_eui, clock, keepalive_ms=10000):
+    def __init__(self, transport, gateway_eui, clock, keepalive_ms=10000, stat_interval_ms=30000):
         self.transport = transport
         self.gateway_eui = gwmp.eui_bytes(gateway_eui)
         self.clock = clock
         self.keepalive_ms = keepalive_ms
+        self.stat_interval_ms = stat_interval_ms  # gateway statistics, as a packet forwarder sends them
         self._token = 0
         self._last_pull_ms = None
+        self._last_stat_ms = clock.ticks_ms()
+        self._stat_counts = [0, 0, 0]  # uplinks, PULL_RESP received, downlinks accepted since the last stat
         self._downlinks = []  # [air_ms, freq_hz, sf, bw_khz, ipol, payload]
         # counters a test or a fleet report can read
         self.push_sent = 0
@@ -90,12 +94,21 @@ class VirtualGateway:
             self._last_pull_ms = now_ms
             self.transport.send(gwmp.encode_pull_data(self._next_token(), self.gateway_eui))
             self.pull_sent += 1
+        if now_ms - self._last_stat_ms >= self.stat_interval_ms:
+            self._last_stat_ms = now_ms
+            counts = self._stat_counts
+            acked_percent = 100.0 * self.push_acked / self.push_sent if self.push_sent else 100.0
+            stat = gwmp.stat_json(time.gmtime(), counts[0], counts[2], counts[1], acked_percent)
+            self.transport.send(gwmp.encode_push_data(self._next_token(), self.gateway_eui, (), stat))
+            self.push_sent += 1
+            self._stat_counts = [0, 0, 0]
 
     def push_uplink(self, payload, freq_hz, sf, bw_khz, end_ms, rssi_dbm, snr_db):
         chan = _CHANNELS_HZ.index(freq_hz) if freq_hz in _CHANNELS_HZ else 0
         item = gwmp.rxpk_json(payload, self.tmst_us(end_ms), freq_hz, sf, bw_khz, rssi_dbm, snr_db, chan=chan)
         self.transport.send(gwmp.encode_push_data(self._next_token(), self.gateway_eui, (item,)))
         self.push_sent += 1
+        self._stat_counts[0] += 1
 
     def service(self):
         """Handle every datagram waiting now, and send a keep-alive when one is due."""
@@ -133,6 +146,7 @@ class VirtualGateway:
 
     def _schedule(self, token, txpk):
         now_ms = self.clock.ticks_ms()
+        self._stat_counts[1] += 1
         if txpk["imme"]:
             air_ms = now_ms
         else:
@@ -149,6 +163,7 @@ class VirtualGateway:
             error = gwmp.TX_TOO_EARLY
         else:
             error = gwmp.TX_OK
+            self._stat_counts[2] += 1
             self._downlinks.append([air_ms, txpk["freq_hz"], txpk["sf"], txpk["bw_khz"], txpk["ipol"], txpk["payload"]])
         self.tx_acks.append((token, error))
         self.transport.send(gwmp.encode_tx_ack(token, self.gateway_eui, error))

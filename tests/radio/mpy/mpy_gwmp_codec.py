@@ -30,6 +30,13 @@ def test_push_data_rxpk_fields():
     assert back["payload"] == b"\x40\x01\x02\x03" and back["freq_hz"] == 868300000 and back["sf"] == 9
 
 
+def test_push_data_with_a_stat_object():
+    stat = gwmp.stat_json((2026, 3, 4, 5, 6, 7, 0, 0), 3, 1, 2, 75.0)
+    body = json.loads(gwmp.parse_datagram(gwmp.encode_push_data(1, EUI, (), stat))[3])
+    assert body == {"stat": {"time": "2026-03-04 05:06:07 GMT", "rxnb": 3, "rxok": 3, "rxfw": 3, "ackr": 75.0,
+                             "dwnb": 2, "txnb": 1}}, body
+
+
 def test_tmst_wraps_at_32_bits():
     rxpk = json.loads(gwmp.rxpk_json(b"", (1 << 32) + 5, 868100000, 7, 125, -80, 9.0))
     assert rxpk["tmst"] == 5

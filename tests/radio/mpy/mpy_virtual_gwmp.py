@@ -7,7 +7,8 @@ from tingfw.radio.virtual import UdpTransport, VirtualGateway, VirtualRadio
 
 port = int(sys.argv[1])
 clock = SystemClock(time_scale=int(sys.argv[2]))
-gateway = VirtualGateway(UdpTransport("127.0.0.1", port), "0102030405060708", clock, keepalive_ms=1000)
+gateway = VirtualGateway(UdpTransport("127.0.0.1", port), "0102030405060708", clock, keepalive_ms=1000,
+                         stat_interval_ms=1500)
 radio = VirtualRadio(gateway, clock, rssi_dbm=-87, snr_db=7.5)
 heard = []
 
