@@ -57,7 +57,7 @@ class NetworkSide:
 def test_lorawan_device_joins_sends_and_receives_over_gwmp() -> None:
     side = NetworkSide()
     with GwmpServer(on_datagram=side) as server:
-        result = run_micropython(MPY / "mpy_device_over_gwmp.py", str(server.port), "10", timeout=60)
+        result = run_micropython(MPY / "mpy_device_over_gwmp.py", str(server.port), "5", timeout=60)
     assert_micropython_ok(result)
     assert not server.errors, server.errors
     out = result.stdout
