@@ -71,6 +71,8 @@ class VirtualGateway:
         self.transport = transport
         self.gateway_eui = gwmp.eui_bytes(gateway_eui)
         self.clock = clock
+        # clock ms between socket checks while waiting: 5 ms of wall time whatever the time scale
+        self.poll_step_ms = max(1, int(_POLL_STEP_MS * getattr(clock, "time_scale", 1)))
         self.keepalive_ms = keepalive_ms
         self.stat_interval_ms = stat_interval_ms  # gateway statistics, as a packet forwarder sends them
         self._token = 0
@@ -129,7 +131,7 @@ class VirtualGateway:
     def wait_ms(self, ms):
         """Let `ms` of clock time pass while serving the socket."""
         deadline_ms = self.clock.ticks_ms() + ms
-        step_ms = max(1, int(_POLL_STEP_MS * self.clock.time_scale))
+        step_ms = self.poll_step_ms
         while True:
             self.service()
             remaining_ms = deadline_ms - self.clock.ticks_ms()
@@ -193,7 +195,7 @@ class VirtualGateway:
     def _forget_past(self, now_ms):
         # Frames that went on air while no radio listened are gone. The grace keeps one that
         # started a moment ago for a receive loop that has not looked yet.
-        oldest_ms = now_ms - (10 * _POLL_STEP_MS * self.clock.time_scale + 1000)
+        oldest_ms = now_ms - (10 * self.poll_step_ms + 1000)
         self._downlinks = [entry for entry in self._downlinks if entry[6] >= oldest_ms]
 
     def take_downlink(self, freq_hz, sf, bw_khz, listen_from_ms, listen_until_ms):
@@ -232,7 +234,7 @@ class VirtualRadio:
         if wait_ms > 0:
             self.gateway.wait_ms(wait_ms)
         close_ms = open_at_ms + window_ms
-        step_ms = max(1, int(_POLL_STEP_MS * self.clock.time_scale))
+        step_ms = self.gateway.poll_step_ms
         while True:
             self.gateway.service()
             entry = self.gateway.take_downlink(freq_hz, sf, bw_khz, open_at_ms, close_ms)
