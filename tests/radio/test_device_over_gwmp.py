@@ -4,6 +4,7 @@ from lorawan.network on CPython: OTAA join, a confirmed uplink, its ACK and a do
 from __future__ import annotations
 
 import base64
+import threading
 from pathlib import Path
 
 from conftest import assert_micropython_ok, run_micropython
@@ -18,6 +19,7 @@ APP_KEY = bytes(range(16))
 NET_ID = 0x000013
 DEV_ADDR = 0x26011234
 JOIN_NONCE = 7
+TIME_SCALE = 5  # RX1 opens 200 ms (wall) after an uplink
 
 
 class NetworkSide:
@@ -48,22 +50,30 @@ class NetworkSide:
         self.uplinks.append(uplink)
         self.log.append(f"uplink fcnt={uplink.fcnt} port={uplink.fport} {bytes(uplink.payload)!r}")
         if uplink.confirmed:
-            down = network.build_downlink(self.session[0], self.session[1], DEV_ADDR, self.fcnt_down, fport=10,
-                                          payload=b"dim 40%", ack=True)
-            self.fcnt_down += 1
-            server.send_pull_resp(txpk(down, rxpk["freq"], rxpk["datr"], rxpk["tmst"] + 1_000_000))
+            server.send_pull_resp(txpk(self._downlink(10, b"dim 40%", ack=True), rxpk["freq"], rxpk["datr"],
+                                       rxpk["tmst"] + 1_000_000))
+        else:  # Class C: once the RX windows are over (2 s simulated), send at once on RX2
+            down = txpk(self._downlink(11, b"lamp on"), 869.525, "SF12BW125")
+            threading.Timer(3.0 / TIME_SCALE, server.send_pull_resp, (down,)).start()
+
+    def _downlink(self, fport: int, payload: bytes, ack: bool = False) -> bytes:
+        down = network.build_downlink(self.session[0], self.session[1], DEV_ADDR, self.fcnt_down, fport=fport,
+                                      payload=payload, ack=ack)
+        self.fcnt_down += 1
+        return down
 
 
 def test_lorawan_device_joins_sends_and_receives_over_gwmp() -> None:
     side = NetworkSide()
     with GwmpServer(on_datagram=side) as server:
-        result = run_micropython(MPY / "mpy_device_over_gwmp.py", str(server.port), "5", timeout=60)
+        result = run_micropython(MPY / "mpy_device_over_gwmp.py", str(server.port), str(TIME_SCALE), timeout=60)
     assert_micropython_ok(result)
     assert not server.errors, server.errors
     out = result.stdout
     assert "JOINED True" in out, out
     assert "SEND acked=True fcnt_up=0 downlinks=10:dim 40%" in out, out
     assert "SEND2 acked=None fcnt_up=1 downlinks=0" in out, out
-    assert "tx_acks=NONE,NONE" in out, out
+    assert "CLASS_C 11:lamp on" in out, out
+    assert "tx_acks=NONE,NONE,NONE" in out, out
     assert side.log[0].startswith("join dev_nonce=0 SF7BW125"), side.log
     assert side.log[1:] == ["uplink fcnt=0 port=2 b'fill 380mm'", "uplink fcnt=1 port=2 b'second'"], side.log
