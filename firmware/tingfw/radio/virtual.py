@@ -218,6 +218,9 @@ class VirtualRadio:
         self.clock = clock
         self.rssi_dbm = rssi_dbm
         self.snr_db = snr_db
+        # what the MAC may read after a reception (DevStatusAns margin): the link is taken as symmetric
+        self.last_rssi_dbm = None
+        self.last_snr_db = None
         self._listening = None  # (freq_hz, sf, bw_khz, since_ms) in Class C
 
     def transmit(self, payload, freq_hz, sf, bw_khz, power_dbm):
@@ -249,6 +252,8 @@ class VirtualRadio:
         remaining_ms = entry[6] - self.clock.ticks_ms()
         if remaining_ms > 0:
             self.gateway.wait_ms(remaining_ms)
+        self.last_rssi_dbm = self.rssi_dbm
+        self.last_snr_db = self.snr_db
         return entry[5]
 
     def listen(self, freq_hz, sf, bw_khz):
