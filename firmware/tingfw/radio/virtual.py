@@ -15,8 +15,9 @@ time-scaled clock scales the protocol timing too.
 import socket
 import time
 
+from lorawan.airtime import time_on_air_us  # pure PHY arithmetic shared with the MAC
+
 from tingfw.radio import gwmp
-from tingfw.radio.airtime import time_on_air_us
 
 try:
     import select
