@@ -51,7 +51,9 @@ def _get3(buf, at):
 
 
 def encode(session):
-    count = len(session.channels)
+    count = len(session.channels)  # only up to the last defined channel: a smaller record, less flash wear
+    while count and session.channels[count - 1] is None:
+        count -= 1
     buf = bytearray(_HEAD_SIZE + count * _CHANNEL_SIZE + 1 + len(session.sticky))
     struct.pack_into(
         _HEAD, buf, 0, VERSION, session.dev_addr, session.nwk_s_key, session.app_s_key, session.dev_nonce,
@@ -59,7 +61,8 @@ def encode(session):
         session.ch_mask, session.rx1_dr_offset, session.rx2_dr, session.rx2_freq_hz, session.rx1_delay_ms,
         session.max_dcycle, session.adr_ack_cnt, count)
     at = _HEAD_SIZE
-    for channel in session.channels:
+    for i in range(count):
+        channel = session.channels[i]
         if channel:
             _put3(buf, at, channel[0] // 100)
             buf[at + 3] = channel[2] << 4 | channel[1]
@@ -81,7 +84,7 @@ def decode(region, data):
      session.max_dcycle, session.adr_ack_cnt) = fields[5:18]
     count = fields[18]
     at = _HEAD_SIZE
-    if count != len(session.channels) or len(data) < at + count * _CHANNEL_SIZE + 1:
+    if count > len(session.channels) or len(data) < at + count * _CHANNEL_SIZE + 1:
         raise ValueError("session record has the wrong channel count")
     for i in range(count):
         freq_hz = _get3(data, at) * 100

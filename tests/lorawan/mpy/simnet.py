@@ -46,6 +46,7 @@ class Network:
         self.join_nonce = 100
         self.used_dev_nonces = []
         self.uplinks = []  # opened Uplink objects
+        self.sent_fcnts = {}  # session (its JoinNonce) -> [FCntUp received]
         self.sessions = {}  # dev_addr -> [nwk, app, last_fcnt_up, fcnt_down]
         self.queue = []  # [(fport, payload, fopts, confirmed)]
         self.ack_next = True
@@ -55,6 +56,17 @@ class Network:
         self.rx1_dr_offset = 0
         self.rx1_delay_ms = 1000
         self.dl_freq = {}  # uplink Hz -> RX1 Hz after DlChannelReq
+
+    def snapshot(self):
+        """A copy of the network's state (for the power-cut test's replays)."""
+        copy = Network()
+        copy.join_nonce = self.join_nonce
+        copy.used_dev_nonces = list(self.used_dev_nonces)
+        copy.sessions = dict((k, list(v)) for k, v in self.sessions.items())
+        copy.queue = list(self.queue)
+        copy.uplinks = list(self.uplinks)
+        copy.sent_fcnts = dict((k, list(v)) for k, v in self.sent_fcnts.items())
+        return copy
 
     def on_frame(self, phy, freq_hz, sf, bw_khz, tx_end):
         """-> (deliver_at_ms, freq_hz, sf, phy) or None."""
@@ -70,7 +82,7 @@ class Network:
             return None
         self.join_nonce += 1
         nwk, app = network.session_keys(AES, APP_KEY, self.join_nonce, NET_ID, dev_nonce)
-        self.sessions[DEV_ADDR] = [network.cmac_key(AES, nwk), network.cmac_key(AES, app), None, 0]
+        self.sessions[DEV_ADDR] = [network.cmac_key(AES, nwk), network.cmac_key(AES, app), None, 0, self.join_nonce]
         wire = network.build_join_accept(AES, APP_KEY, self.join_nonce, NET_ID, DEV_ADDR,
                                          rx1_dr_offset=self.rx1_dr_offset, cflist=self.cflist)
         return tx_end + 5000, freq_hz, sf, wire
@@ -80,6 +92,7 @@ class Network:
         uplink = network.open_uplink(state[0], state[1], phy, state[2])
         assert state[2] is None or uplink.fcnt >= state[2], "FCntUp went backwards"
         state[2] = uplink.fcnt
+        self.sent_fcnts.setdefault(state[4], []).append(uplink.fcnt)
         self.uplinks.append(uplink)
         if not self.queue and not (uplink.confirmed and self.ack_next):
             return None
