@@ -3,68 +3,19 @@ from lorawan.network on CPython: OTAA join, a confirmed uplink, its ACK and a do
 
 from __future__ import annotations
 
-import base64
-import threading
 from pathlib import Path
 
 from conftest import assert_micropython_ok, run_micropython
-from lorawan import network
-from lorawan.aes import aes_factory
 
-from .gwmp_server import PUSH_DATA, Datagram, GwmpServer, txpk
+from .gwmp_server import GwmpServer
+from .netside import NetworkSide
 
 MPY = Path(__file__).parent / "mpy"
-AES = aes_factory()
-APP_KEY = bytes(range(16))
-NET_ID = 0x000013
-DEV_ADDR = 0x26011234
-JOIN_NONCE = 7
 TIME_SCALE = 5  # RX1 opens 200 ms (wall) after an uplink
 
 
-class NetworkSide:
-    """What ChirpStack does for one device, reduced: join-accept in RX1 (5 s), downlinks in RX1 (1 s)."""
-
-    def __init__(self) -> None:
-        self.app_key = network.cmac_key(AES, APP_KEY)
-        self.session: list = []
-        self.uplinks: list[network.Uplink] = []
-        self.fcnt_down = 0
-        self.log: list[str] = []
-
-    def __call__(self, server: GwmpServer, datagram: Datagram) -> None:
-        if datagram.identifier != PUSH_DATA or "rxpk" not in datagram.body:
-            return
-        rxpk = datagram.body["rxpk"][0]
-        phy = base64.b64decode(rxpk["data"])
-        if phy[0] == 0x00:
-            _join_eui, _dev_eui, dev_nonce = network.accept_join_request(self.app_key, phy)
-            nwk, app = network.session_keys(AES, APP_KEY, JOIN_NONCE, NET_ID, dev_nonce)
-            self.session = [network.cmac_key(AES, nwk), network.cmac_key(AES, app)]
-            accept = network.build_join_accept(AES, APP_KEY, JOIN_NONCE, NET_ID, DEV_ADDR)
-            server.send_pull_resp(txpk(accept, rxpk["freq"], rxpk["datr"], rxpk["tmst"] + 5_000_000))
-            self.log.append(f"join dev_nonce={dev_nonce} {rxpk['datr']}")
-            return
-        last = self.uplinks[-1].fcnt if self.uplinks else None
-        uplink = network.open_uplink(self.session[0], self.session[1], phy, last)
-        self.uplinks.append(uplink)
-        self.log.append(f"uplink fcnt={uplink.fcnt} port={uplink.fport} {bytes(uplink.payload)!r}")
-        if uplink.confirmed:
-            server.send_pull_resp(txpk(self._downlink(10, b"dim 40%", ack=True), rxpk["freq"], rxpk["datr"],
-                                       rxpk["tmst"] + 1_000_000))
-        else:  # Class C: once the RX windows are over (2 s simulated), send at once on RX2
-            down = txpk(self._downlink(11, b"lamp on"), 869.525, "SF12BW125")
-            threading.Timer(3.0 / TIME_SCALE, server.send_pull_resp, (down,)).start()
-
-    def _downlink(self, fport: int, payload: bytes, ack: bool = False) -> bytes:
-        down = network.build_downlink(self.session[0], self.session[1], DEV_ADDR, self.fcnt_down, fport=fport,
-                                      payload=payload, ack=ack)
-        self.fcnt_down += 1
-        return down
-
-
 def test_lorawan_device_joins_sends_and_receives_over_gwmp() -> None:
-    side = NetworkSide()
+    side = NetworkSide(TIME_SCALE, class_c=True)
     with GwmpServer(on_datagram=side) as server:
         result = run_micropython(MPY / "mpy_device_over_gwmp.py", str(server.port), str(TIME_SCALE), timeout=60)
     assert_micropython_ok(result)
