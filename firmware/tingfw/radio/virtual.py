@@ -89,7 +89,7 @@ class VirtualGateway:
         self.tx_acks = []  # (token, error) of the latest PULL_RESPs, at most _TX_ACK_HISTORY
         self.tx_ack_counts = {}  # error -> count, over the gateway's life
         self.bad_datagrams = 0
-        self._keepalive()  # announce ourselves so the server can send PULL_RESP
+        self._periodic()  # announce ourselves (PULL_DATA) so the server can send PULL_RESP
 
     def tmst_us(self, at_ms):
         return (at_ms * 1000) & 0xFFFFFFFF
@@ -98,7 +98,8 @@ class VirtualGateway:
         self._token = (self._token + 1) & 0xFFFF
         return self._token
 
-    def _keepalive(self):
+    def _periodic(self):
+        """PULL_DATA keep-alive and PUSH_DATA stat when due."""
         now_ms = self.clock.ticks_ms()
         if self._last_pull_ms is None or now_ms - self._last_pull_ms >= self.keepalive_ms:
             self._last_pull_ms = now_ms
@@ -122,7 +123,7 @@ class VirtualGateway:
 
     def service(self):
         """Handle every datagram waiting now, and send a keep-alive when one is due."""
-        self._keepalive()
+        self._periodic()
         while True:
             datagram = self.transport.recv(0)
             if datagram is None:
