@@ -13,7 +13,7 @@ from .gwmp_server import GwmpServer
 from .netside import NetworkSide
 
 APP_KEY_HEX = bytes(range(16)).hex()
-TIME_SCALE = 5
+TIME_SCALE = 2  # RX1 opens 500 ms (wall) after an uplink: room for a loaded machine
 
 
 def simdevice(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
