@@ -153,12 +153,13 @@ class BridgeProcess:
         except OSError:
             return None
 
-    def wait_ready(self, timeout_s: float = 20, mqtt: bool = False) -> None:
+    def wait_ready(self, timeout_s: float = 20, mqtt: str = "") -> None:
+        """Until /healthz answers; mqtt="connected" or "subscribed" also waits for that MQTT state."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             assert self.process is not None and self.process.poll() is None, self.log_path.read_text()[-2000:]
             status = self.health()
-            if status and (not mqtt or status.get("mqtt_subscribed")):
+            if status and (not mqtt or status.get("mqtt_" + mqtt)):
                 return
             time.sleep(0.05)
         raise AssertionError("bridge did not become ready:\n" + self.log_path.read_text()[-2000:])

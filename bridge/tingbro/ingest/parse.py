@@ -7,9 +7,13 @@ says what was wrong without echoing the payload.
 
 from __future__ import annotations
 
+import json
+
 from chirpstack_api import integration
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
+
+from tingbro.ingest import fastjson
 
 # ChirpStack event name (HTTP `?event=`, MQTT topic suffix) -> protobuf class.
 EVENT_CLASSES: dict[str, type[Message]] = {
@@ -52,6 +56,11 @@ def parse_event(event_name: str, body: bytes, encoding: str) -> Message:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise ParseError("JSON body is not valid UTF-8") from None
+        try:
+            fastjson.fill(message, json.loads(text))
+            return message
+        except (fastjson.Unusual, ValueError, TypeError, RecursionError):
+            message = event_class()  # start over: json_format.Parse is the reference for the unusual cases
         try:
             json_format.Parse(text, message, ignore_unknown_fields=True)
         except json_format.ParseError as exc:
