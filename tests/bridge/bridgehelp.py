@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -184,7 +185,8 @@ class BridgeProcess:
 
 def post(port: int, event: str, body: bytes, content_type: str = "application/json",
          token: str | None = INGEST_TOKEN, path: str = "/chirpstack") -> tuple[int, bytes]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}?event={event}", data=body, method="POST")
+    query = urllib.parse.urlencode({"event": event})
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}?{query}", data=body, method="POST")
     request.add_header("Content-Type", content_type)
     if token is not None:
         request.add_header("Authorization", token)
