@@ -57,12 +57,18 @@ def parse_event(event_name: str, body: bytes, encoding: str) -> Message:
         except UnicodeDecodeError:
             raise ParseError("JSON body is not valid UTF-8") from None
         try:
-            fastjson.fill(message, json.loads(text))
-            return message
-        except (fastjson.Unusual, ValueError, TypeError, RecursionError):
-            message = event_class()  # start over: json_format.Parse is the reference for the unusual cases
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise ParseError(f"invalid {event_name} JSON: {_short(exc)}") from None
+        if not isinstance(data, dict):
+            raise ParseError(f"invalid {event_name} JSON: the body must be a JSON object")
         try:
-            json_format.Parse(text, message, ignore_unknown_fields=True)
+            fastjson.fill(message, data)
+            return message
+        except (fastjson.Unusual, ValueError, TypeError, RecursionError, OverflowError):
+            message = event_class()  # start over: json_format is the reference for the unusual cases
+        try:
+            json_format.ParseDict(data, message, ignore_unknown_fields=True)
         except json_format.ParseError as exc:
             raise ParseError(f"invalid {event_name} JSON: {_short(exc)}") from None
         except (ValueError, TypeError, RecursionError, OverflowError) as exc:
