@@ -37,7 +37,7 @@ def bodies(count: int) -> list[dict]:
 
 
 def stamp(event: dict, now: float) -> bytes:
-    event["time"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%06d+00:00" % int(now % 1 * 1e6)
+    event["time"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}+00:00"
     return json.dumps(event, separators=(",", ":")).encode()
 
 
