@@ -71,11 +71,14 @@ class SinkWorker:
             if len(events) == 1:
                 await self.dead_letter(events, str(exc))
                 return
-            for event in events:  # find the culprits: one bad event must not take its batch with it
+            delivered = []
+            for row in rows:  # find the culprits: one bad event must not take its batch with it
                 try:
-                    await self.deliver_with_retry([event])
+                    await self.deliver_with_retry([row[2]])
+                    delivered.append(row)
                 except PermanentSinkError as single_exc:
-                    await self.dead_letter([event], str(single_exc))
+                    await self.dead_letter([row[2]], str(single_exc))
+            rows = delivered
         self.record_delivered(rows)
 
     def record_delivered(self, rows: list[tuple[int, float, dict[str, Any]]]) -> None:

@@ -108,8 +108,10 @@ def test_permanent_failure_dead_letters_only_the_culprit(tmp_path: Path) -> None
         await outbox.cursor_of("s")
         sink = ScriptedSink("s", max_batch=5, poison="dedup-2:up")
         await outbox.accept([event(i) for i in range(5)])
-        await drive(outbox, sink, FAST, lambda: len(sink.delivered) == 4)
+        worker = await drive(outbox, sink, FAST, lambda: len(sink.delivered) == 4)
         assert [e["id"] for e in sink.delivered] == ["dedup-0:up", "dedup-1:up", "dedup-3:up", "dedup-4:up"]
+        assert worker.metrics.value("tingbro_sink_events_out_total", sink="s") == 4
+        assert worker.metrics.value("tingbro_dead_lettered_total", stage="sink", sink="s") == 1
         await outbox.close()
 
     asyncio.run(scenario())
