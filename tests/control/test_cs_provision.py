@@ -12,7 +12,6 @@ import segno
 from chirpstack_api import api, common
 from chirpstack_fake import FakeChirpStack
 from conftest import run_cli
-
 from tingbro.control.labels import qr_payload
 
 TOKEN = "provision-token-5b1e"
