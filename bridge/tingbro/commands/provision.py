@@ -33,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lat", help="latitude for --name")
     parser.add_argument("--lon", help="longitude for --name")
     parser.add_argument("--municipality", default="", help="municipality for --name (e.g. aarhus)")
+    parser.add_argument("--group", default="", help="streetlight: Class C multicast group for --name (a street)")
     parser.add_argument("--bin-height-mm", default="", help="fill_level: bin height")
     parser.add_argument("--bin-empty-distance-mm", default="", help="fill_level: sensor to bottom of empty bin")
     parser.add_argument("--bin-full-distance-mm", default="", help="fill_level: sensor to surface of full bin")
@@ -62,7 +63,7 @@ def _specs(args: argparse.Namespace) -> list[dict[str, Any]]:
         row = {"name": args.name, "device_type": args.device_type or "", "lat": args.lat or "",
                "lon": args.lon or "", "municipality": args.municipality,
                "bin_height_mm": args.bin_height_mm, "bin_empty_distance_mm": args.bin_empty_distance_mm,
-               "bin_full_distance_mm": args.bin_full_distance_mm}
+               "bin_full_distance_mm": args.bin_full_distance_mm, "group": args.group}
         return [parse_row(row, "--name " + str(args.name))]
     except InventoryError as exc:
         raise UsageError(str(exc)) from None

@@ -1,9 +1,10 @@
 """The technician's inventory: devices to provision, from a CSV file or one command line.
 
 CSV header (comma-separated, UTF-8; extra columns are ignored):
-    name,device_type,lat,lon,municipality,bin_height_mm,bin_empty_distance_mm,bin_full_distance_mm
+    name,device_type,lat,lon,municipality,bin_height_mm,bin_empty_distance_mm,bin_full_distance_mm,group
 Geometry columns are for fill_level only: the sensor-to-bottom distance of an empty bin and the
 sensor-to-surface distance of a full one (defaults: the bin height and 0).
+`group` (streetlights only) names a Class C multicast group, e.g. a street dimmed at once.
 """
 
 from __future__ import annotations
@@ -54,6 +55,13 @@ def parse_row(row: dict[str, str], where: str) -> dict[str, Any]:
         "lon": _number(row, "lon", where, -180, 180, required=True),
         "municipality": (row.get("municipality") or "").strip().lower() or None,
     }
+    group = (row.get("group") or "").strip()
+    if group:
+        if device_type != "streetlight":
+            raise InventoryError(f"{where}: group {group!r}: multicast groups are for Class C streetlights only")
+        if not NAME_PATTERN.match(group):
+            raise InventoryError(f"{where}: group {group!r} must be 1-64 letters, digits, '.', '_' or '-'")
+        spec["group"] = group
     if device_type == "fill_level":
         height = _number(row, "bin_height_mm", where, 1, SENSOR_MAX_MM, required=True)
         empty = _number(row, "bin_empty_distance_mm", where, 1, SENSOR_MAX_MM, required=False)

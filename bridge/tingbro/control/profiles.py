@@ -6,6 +6,8 @@ LoRaWAN 1.0.4 (not 1.0.0), RP002-1.0.3 regional parameters, OTAA (not ABP), ADR 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chirpstack_api import api, common
 
 from tingbro.control.device_types import DEVICE_CLASS
@@ -42,4 +44,19 @@ def build_profile(tenant_id: str, device_type: str, interval_s: int, codec_js: s
         class_c_timeout=CLASS_C_ACK_TIMEOUT_S if class_c else 0,
         tags={"tingbro_device_type": device_type},
         auto_detect_measurements=True,
+    )
+
+
+# EU868 RX2 defaults: a Class C multicast group transmits where every member listens anyway.
+MULTICAST_FREQUENCY_HZ = 869525000
+MULTICAST_DR = 0
+
+
+def build_multicast_group(name: str, application_id: str, random_bytes: Callable[[int], bytes]) -> api.MulticastGroup:
+    """A Class C multicast group with fresh session keys (a whole street dimmed by one downlink)."""
+    return api.MulticastGroup(
+        name=name, application_id=application_id, region=common.Region.EU868,
+        mc_addr=random_bytes(4).hex(), mc_nwk_s_key=random_bytes(16).hex(), mc_app_s_key=random_bytes(16).hex(),
+        f_cnt=0, group_type=api.MulticastGroupType.CLASS_C, dr=MULTICAST_DR, frequency=MULTICAST_FREQUENCY_HZ,
+        class_c_scheduling_type=api.MulticastGroupSchedulingType.DELAY,
     )

@@ -18,7 +18,7 @@ from tingbro.chirpstack import AlreadyExistsError, ChirpStackClient, NotFoundErr
 from tingbro.control.device_types import DEFAULT_INTERVAL_S, INTERVAL_FIELD
 from tingbro.control.firmware_config import firmware_config
 from tingbro.control.inventory import device_tags
-from tingbro.control.profiles import build_profile, profile_name
+from tingbro.control.profiles import build_multicast_group, build_profile, profile_name
 
 DEFAULT_JOIN_EUI = "0000000000000000"
 
@@ -57,6 +57,7 @@ class Provisioner:
         self.join_eui = join_eui
         self.random_bytes = random_bytes
         self._profile_ids: dict[str, str] = {}
+        self._groups: dict[str, dict[str, str]] = {}
 
     def check_application(self) -> None:
         self.client.call("ApplicationService", "Get", api.GetApplicationRequest(id=self.application_id),
@@ -84,6 +85,25 @@ class Provisioner:
                                           f"profile {name}").id
         self._profile_ids[device_type] = profile_id
         return profile_id
+
+    def ensure_group(self, name: str) -> dict[str, str]:
+        """Create the Class C multicast group `name` once (or read the existing one's session keys)."""
+        if name in self._groups:
+            return self._groups[name]
+        listing = self.client.call("MulticastGroupService", "List", api.ListMulticastGroupsRequest(
+            application_id=self.application_id, search=name, limit=100), f"multicast group {name}")
+        existing = [item.id for item in listing.result if item.name == name]
+        if existing:
+            group = self.client.call("MulticastGroupService", "Get", api.GetMulticastGroupRequest(id=existing[0]),
+                                     f"multicast group {name}").multicast_group
+        else:
+            group = build_multicast_group(name, self.application_id, self.random_bytes)
+            group.id = self.client.call("MulticastGroupService", "Create", api.CreateMulticastGroupRequest(
+                multicast_group=group), f"multicast group {name}").id
+        session = {"group": name, "id": group.id, "mc_addr": group.mc_addr, "mc_nwk_s_key": group.mc_nwk_s_key,
+                   "mc_app_s_key": group.mc_app_s_key, "frequency_hz": group.frequency, "dr": group.dr}
+        self._groups[name] = session
+        return session
 
     def _find_by_name(self, name: str) -> str | None:
         listing = self.client.call("DeviceService", "List", api.ListDevicesRequest(
@@ -152,6 +172,11 @@ class Provisioner:
                 device_keys=api.DeviceKeys(dev_eui=dev_eui, nwk_key=app_key)), f"device {name} keys")
 
         config = firmware_config(spec, dev_eui, join_eui, app_key, interval_s)
+        if spec.get("group"):
+            session = self.ensure_group(spec["group"])
+            self.client.call("MulticastGroupService", "AddDevice", api.AddDeviceToMulticastGroupRequest(
+                multicast_group_id=session["id"], dev_eui=dev_eui), f"multicast group {spec['group']}")
+            config["multicast"] = {key: value for key, value in session.items() if key != "id"}
         record = {"name": name, "dev_eui": dev_eui, "join_eui": join_eui, "app_key": app_key,
                   "device": device_type, "config": config, "tags": tags}
         return record, action
