@@ -1,0 +1,68 @@
+"""The watchdog and the lifebuoy alarm with an injected clock (seconds)."""
+
+from __future__ import annotations
+
+from tingbro.control.health import Watchdog
+
+T0 = 1_795_000_000.0
+
+
+def uplink(dev_eui: str, device_type: str, n: int, fields: dict | None = None, tags: dict | None = None) -> dict:
+    device = {"dev_eui": dev_eui, "name": f"dev-{dev_eui[-2:]}", "device_type": device_type,
+              "municipality": "aarhus", "location": {"lat": 56.15, "lon": 10.21}, "tags": tags or {}}
+    return {"id": f"dedup{n}:up", "type": "uplink", "device": device, "fields": fields or {}, "detail": {}}
+
+
+def test_offline_after_two_and_a_half_intervals_and_online_again():
+    dog = Watchdog()
+    assert dog.observe(uplink("00000000000000aa", "streetlight", 1), T0) == []  # default interval 900 s
+    assert dog.check(T0 + 2.5 * 900) == []
+    (offline,) = dog.check(T0 + 2.5 * 900 + 1)
+    assert offline["type"] == "device_offline"
+    assert offline["device"]["dev_eui"] == "00000000000000aa"
+    assert offline["detail"] == {"last_uplink": "2026-11-18T11:06:40+00:00", "silent_s": 2251,
+                                 "expected_interval_s": 900}
+    assert set(offline) == {"id", "type", "time", "device", "radio", "message", "fields", "derived", "alarm",
+                            "detail"}
+    assert dog.check(T0 + 10_000) == []  # raised once, not every check
+    (online,) = dog.observe(uplink("00000000000000aa", "streetlight", 2), T0 + 10_001)
+    assert online["type"] == "device_online" and online["id"] == "dedup2:device_online"
+    assert dog.observe(uplink("00000000000000aa", "streetlight", 3), T0 + 10_002) == []
+
+
+def test_interval_tag_overrides_the_type_default_and_unknown_types_are_skipped():
+    dog = Watchdog()
+    dog.observe(uplink("00000000000000bb", "fill_level", 1, tags={"uplink_interval_s": "60"}), T0)
+    dog.observe(uplink("00000000000000cc", None, 1), T0)
+    assert [e["device"]["dev_eui"] for e in dog.check(T0 + 151)] == ["00000000000000bb"]
+    assert dog.check(T0 + 10**7) == []
+
+
+def test_non_uplink_events_do_not_count_as_alive():
+    dog = Watchdog()
+    dog.observe(uplink("00000000000000dd", "streetlight", 1), T0)
+    ack = {"id": "x:txack", "type": "txack", "device": {"dev_eui": "00000000000000dd", "device_type": "streetlight"}}
+    assert dog.observe(ack, T0 + 2000) == []
+    assert len(dog.check(T0 + 2300)) == 1
+
+
+def test_lifebuoy_removed_alarm_carries_location_and_clears_on_return():
+    dog = Watchdog()
+    buoy = "00000000000000ee"
+    assert dog.observe(uplink(buoy, "lifebuoy", 1, {"present": True, "tamper": False}), T0) == []
+    (alarm,) = dog.observe(uplink(buoy, "lifebuoy", 2, {"present": False, "tamper": False}), T0 + 5)
+    assert alarm["type"] == "alarm" and alarm["alarm"] == {"name": "lifebuoy_removed", "active": True}
+    assert alarm["device"]["location"] == {"lat": 56.15, "lon": 10.21}
+    assert alarm["detail"]["location"] == {"lat": 56.15, "lon": 10.21}
+    assert alarm["id"] == "dedup2:alarm:lifebuoy_removed"
+    # repeated presence messages while still removed raise nothing new
+    assert dog.observe(uplink(buoy, "lifebuoy", 3, {"present": False}), T0 + 10) == []
+    (cleared,) = dog.observe(uplink(buoy, "lifebuoy", 4, {"present": True}), T0 + 600)
+    assert cleared["alarm"] == {"name": "lifebuoy_removed", "active": False}
+
+
+def test_lifebuoy_default_interval_is_daily():
+    dog = Watchdog()
+    dog.observe(uplink("00000000000000ff", "lifebuoy", 1, {"present": True}), T0)
+    assert dog.check(T0 + 2.5 * 86400) == []
+    assert len(dog.check(T0 + 2.5 * 86400 + 1)) == 1
