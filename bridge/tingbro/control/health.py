@@ -60,7 +60,7 @@ class Watchdog:
         state = self.devices.setdefault(dev_eui, {"offline": False, "removed": False})
         was_offline = state["offline"]
         state.update(device=device, last_uplink_s=now_s, interval_s=interval_s, offline=False)
-        source = str(event.get("id", "")).split(":")[0] or "%s-%d" % (dev_eui, int(now_s))
+        source = str(event.get("id", "")).split(":")[0] or f"{dev_eui}-{int(now_s)}"
         out: list[dict[str, Any]] = []
         if was_offline:
             out.append(_event(f"{source}:device_online", "device_online", now_s, device, None,
