@@ -82,9 +82,9 @@ def test_single_device_requests_field_by_field(cs, workdir):
     assert device.device_profile_id == next(iter(cs.device_profiles))
     assert device.join_eui == "0000000000000000"
     assert dict(device.tags) == {
-        "tingbro_device_type": "fill_level", "lat": "56.150000", "lon": "10.210000", "municipality": "aarhus",
-        "uplink_interval_s": "3600", "bin_height_mm": "1200", "bin_empty_distance_mm": "1200",
-        "bin_full_distance_mm": "0",
+        "tingbro_device_type": "fill_level", "tingbro_latitude": "56.150000", "tingbro_longitude": "10.210000",
+        "tingbro_municipality": "aarhus", "tingbro_uplink_interval_s": "3600", "tingbro_bin_height_mm": "1200",
+        "tingbro_bin_empty_mm": "1200", "tingbro_bin_full_mm": "0",
     }
 
     (keys_request,) = cs.calls("DeviceService", "CreateKeys")
@@ -143,8 +143,8 @@ def test_csv_batch_then_rerun_is_idempotent_and_keeps_keys(cs, workdir):
     assert profiles["tingbro-streetlight"].uplink_interval == 900
     assert profiles["tingbro-lifebuoy"].uplink_interval == 86400
     assert cs.devices[before["lamp-0001"]["dev_eui"]].device_profile_id == profiles["tingbro-streetlight"].id
-    assert dict(cs.devices[before["bin-0001"]["dev_eui"]].tags)["bin_full_distance_mm"] == "150"
-    assert "bin_height_mm" not in cs.devices[before["buoy-0001"]["dev_eui"]].tags
+    assert dict(cs.devices[before["bin-0001"]["dev_eui"]].tags)["tingbro_bin_full_mm"] == "150"
+    assert "tingbro_bin_height_mm" not in cs.devices[before["buoy-0001"]["dev_eui"]].tags
 
     second = provision(cs, workdir, "--csv", str(workdir / "bins.csv"))
     assert second.returncode == 0, second.stderr

@@ -10,6 +10,7 @@ import tingbro.control.command_store as command_store
 from chirpstack_api import api
 from chirpstack_fake import FakeChirpStack
 from conftest import run_cli
+from tingbro.cli import main
 
 TOKEN = "send-token-77"
 CSV = """name,device_type,lat,lon,municipality,bin_height_mm,bin_empty_distance_mm,bin_full_distance_mm,group
@@ -21,7 +22,7 @@ lamp-0003,streetlight,56.1700,10.2100,aarhus,,,,
 
 
 @pytest.fixture
-def site(tmp_path: Path):
+def site(tmp_path: Path, monkeypatch, capsys):
     """A fake ChirpStack with three provisioned devices (two in a multicast group)."""
     codecs = tmp_path / "codecs"
     codecs.mkdir()
@@ -30,12 +31,13 @@ def site(tmp_path: Path):
     (tmp_path / "inv.csv").write_text(CSV)
     with FakeChirpStack(token=TOKEN) as cs:
         cs.app_id = cs.add_application()
-        result = run_cli("provision", "--server", cs.target, "--tenant-id", cs.tenant_id,
-                         "--application-id", cs.app_id, "--csv", str(tmp_path / "inv.csv"),
-                         "--devices", str(tmp_path / "devices.jsonl"), "--configs-dir", str(tmp_path / "cfg"),
-                         "--labels-dir", str(tmp_path / "labels"), "--codecs-dir", str(codecs),
-                         env={"CHIRPSTACK_API_TOKEN": TOKEN})
-        assert result.returncode == 0, result.stderr
+        # In-process (faster than a subprocess); `tingbro send` itself runs as a real subprocess below.
+        monkeypatch.setenv("CHIRPSTACK_API_TOKEN", TOKEN)
+        status = main(["provision", "--server", cs.target, "--tenant-id", cs.tenant_id,
+                       "--application-id", cs.app_id, "--csv", str(tmp_path / "inv.csv"),
+                       "--devices", str(tmp_path / "devices.jsonl"), "--configs-dir", str(tmp_path / "cfg"),
+                       "--labels-dir", str(tmp_path / "labels"), "--codecs-dir", str(codecs)])
+        assert status == 0, capsys.readouterr().err
         cs.requests.clear()
         cs.tmp = tmp_path
         yield cs

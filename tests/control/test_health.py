@@ -32,7 +32,7 @@ def test_offline_after_two_and_a_half_intervals_and_online_again():
 
 def test_interval_tag_overrides_the_type_default_and_unknown_types_are_skipped():
     dog = Watchdog()
-    dog.observe(uplink("00000000000000bb", "fill_level", 1, tags={"uplink_interval_s": "60"}), T0)
+    dog.observe(uplink("00000000000000bb", "fill_level", 1, tags={"tingbro_uplink_interval_s": "60"}), T0)
     dog.observe(uplink("00000000000000cc", None, 1), T0)
     assert [e["device"]["dev_eui"] for e in dog.check(T0 + 151)] == ["00000000000000bb"]
     assert dog.check(T0 + 10**7) == []

@@ -6,7 +6,7 @@ events in the same shape; it reads no clock and does no I/O, so the caller decid
 
 - A device silent for more than `factor` (2.5) times its uplink interval raises `device_offline`;
   its next uplink raises `device_online`. The interval comes from the device's tag
-  `uplink_interval_s` (written by `tingbro provision`), else the type's default.
+  `tingbro_uplink_interval_s` (written by `tingbro provision`), else the type's default.
 - A lifebuoy reporting `present: false` raises an alarm `lifebuoy_removed` carrying the device
   (with its location); `present: true` clears it (the same alarm with `active: false`).
 """
@@ -33,7 +33,7 @@ def _event(event_id: str, kind: str, now_s: float, device: dict[str, Any], alarm
 
 
 def interval_of(device: dict[str, Any]) -> int | None:
-    tag = (device.get("tags") or {}).get("uplink_interval_s")
+    tag = (device.get("tags") or {}).get("tingbro_uplink_interval_s")
     try:
         if tag is not None and int(tag) > 0:
             return int(tag)

@@ -96,16 +96,18 @@ def parse_csv(text: str, source: str = "CSV") -> list[dict[str, Any]]:
 
 
 def device_tags(spec: dict[str, Any], interval_s: int) -> dict[str, str]:
-    """ChirpStack device tags the bridge reads (type, location, municipality, bin geometry, interval)."""
+    """ChirpStack device tags, named as the bridge reads them (bridge/tingbro/decode.py), plus the
+    bin height and the uplink interval the watchdog expects."""
     tags = {
         "tingbro_device_type": spec["device_type"],
-        "lat": "{:.6f}".format(spec["lat"]),
-        "lon": "{:.6f}".format(spec["lon"]),
-        "uplink_interval_s": str(interval_s),
+        "tingbro_latitude": f"{spec['lat']:.6f}",
+        "tingbro_longitude": f"{spec['lon']:.6f}",
+        "tingbro_uplink_interval_s": str(interval_s),
     }
     if spec.get("municipality"):
-        tags["municipality"] = spec["municipality"]
-    for key in ("bin_height_mm", "bin_empty_distance_mm", "bin_full_distance_mm"):
-        if key in spec:
-            tags[key] = str(spec[key])
+        tags["tingbro_municipality"] = spec["municipality"]
+    if spec["device_type"] == "fill_level":
+        tags["tingbro_bin_height_mm"] = str(spec["bin_height_mm"])
+        tags["tingbro_bin_empty_mm"] = str(spec["bin_empty_distance_mm"])
+        tags["tingbro_bin_full_mm"] = str(spec["bin_full_distance_mm"])
     return tags
