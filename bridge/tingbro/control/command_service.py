@@ -87,14 +87,17 @@ class CommandService:
         return command
 
     def handle_event(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        """Feed one bridge event (txack / ack / log); returns the updated command if it was one of ours."""
+        """Feed one bridge event (txack / ack / log); returns the command if the event changed it."""
         queue_item_id = command_status.queue_item_of(event)
         if queue_item_id is None:
             return None
         command = self.store.by_queue_item(queue_item_id)
         if command is None:
             return None
-        command, action = command_status.apply_event(command, event, self.clock())
+        updated, action = command_status.apply_event(command, event, self.clock())
+        if updated is command:
+            return None
+        command = updated
         self.store.save(command)
         if action == command_status.REENQUEUE:
             command = self._enqueue(command)
