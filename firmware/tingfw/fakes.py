@@ -1,0 +1,230 @@
+"""Host fakes for the hardware and the link, used by the MicroPython tests and the host simulation.
+
+Each fake implements exactly the small interface its driver or app uses, and records what
+was done to it so a test can assert on behaviour.
+"""
+
+
+class FakeClock:
+    """ticks_ms / ticks_diff / sleep_ms with time that only moves when slept or advanced."""
+
+    def __init__(self, start_ms=0):
+        self.now_ms = start_ms
+        self.slept_ms = 0
+
+    def ticks_ms(self):
+        return self.now_ms
+
+    def ticks_diff(self, a, b):
+        return a - b
+
+    def sleep_ms(self, ms):
+        if ms > 0:
+            self.now_ms += ms
+            self.slept_ms += ms
+
+    def advance(self, ms):
+        self.now_ms += ms
+
+
+class FakePin:
+    """value() / value(v); `script` maps a clock time (ms) to the level from then on."""
+
+    def __init__(self, level=0, clock=None):
+        self.level = level
+        self.clock = clock
+        self.script = []  # [(at_ms, level)], sorted
+        self.writes = []
+        self.irq_handler = None
+
+    def value(self, level=None):
+        if level is None:
+            if self.clock is not None:
+                for at_ms, scripted in self.script:
+                    if self.clock.ticks_ms() >= at_ms:
+                        self.level = scripted
+            return self.level
+        self.level = level
+        self.writes.append(level)
+
+    def irq(self, handler=None, trigger=None):
+        self.irq_handler = handler
+
+    def init(self, *args, **kwargs):
+        pass
+
+
+class FakeUart:
+    """any() / read(): hands out queued chunks, one per read(), like bytes arriving over time."""
+
+    def __init__(self, chunks=None, repeat=None):
+        self.chunks = list(chunks or [])
+        self.repeat = repeat  # bytes handed out forever once the queue is empty (a streaming sensor)
+        self.written = []
+
+    def any(self):
+        return 1 if (self.chunks or self.repeat) else 0
+
+    def read(self, n=None):
+        if self.chunks:
+            return self.chunks.pop(0)
+        return self.repeat
+
+    def write(self, data):
+        self.written.append(bytes(data))
+        return len(data)
+
+
+class FakeAdc:
+    def __init__(self, raw_u16=32768):
+        self.raw_u16 = raw_u16
+
+    def read_u16(self):
+        return self.raw_u16
+
+
+class FakePwm:
+    def __init__(self):
+        self.duty = None
+        self.frequency = None
+        self.history = []
+
+    def freq(self, hz):
+        self.frequency = hz
+
+    def duty_u16(self, duty):
+        self.duty = duty
+        self.history.append(duty)
+
+
+class FakeCounter:
+    """A CF pulse counter whose pulse rate follows a power in W (set `power_w`)."""
+
+    def __init__(self, clock, joules_per_pulse):
+        self.clock = clock
+        self.joules_per_pulse = joules_per_pulse
+        self.power_w = 0
+        self._pulses = 0.0
+        self._last_ms = clock.ticks_ms()
+
+    def count(self):
+        now = self.clock.ticks_ms()
+        self._pulses += self.power_w * (now - self._last_ms) / 1000 / self.joules_per_pulse
+        self._last_ms = now
+        return int(self._pulses) & 0xFFFFFFFF
+
+
+class FakeDistanceSensor:
+    """read_mm() from a list of scripted readings (None = no echo); repeats the last one."""
+
+    def __init__(self, readings):
+        self.readings = list(readings)
+        self.reads = 0
+        self.temperature_c = 20
+
+    def read_mm(self):
+        self.reads += 1
+        if len(self.readings) > 1:
+            return self.readings.pop(0)
+        return self.readings[0] if self.readings else None
+
+
+class FakeValue:
+    """A sensor with one method returning `value`: read_c, read_mv, tilted, active."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def read_c(self):
+        return self.value
+
+    def read_mv(self):
+        return self.value
+
+    def tilted(self, max_angle_deg=None):
+        return self.value
+
+    def active(self):
+        return self.value
+
+
+class FakeStore:
+    """store.read(name) / store.write(name, data), in memory; `writes` counts writes per name."""
+
+    def __init__(self):
+        self.data = {}
+        self.writes = {}
+
+    def read(self, name):
+        return self.data.get(name)
+
+    def write(self, name, data):
+        self.data[name] = bytes(data)
+        self.writes[name] = self.writes.get(name, 0) + 1
+
+
+class SendResult:
+    def __init__(self, acked=None, downlinks=None, fcnt_up=0):
+        self.acked = acked
+        self.downlinks = downlinks or []
+        self.fcnt_up = fcnt_up
+
+
+class FakeLink:
+    """The app-facing link: records every send; answers from scripted acks and downlinks.
+
+    `acks`: list of True/False consumed by confirmed sends (default True).
+    `downlinks`: list of [(fport, bytes)] lists, one consumed per send.
+    `class_c`: list of [(fport, bytes)] lists, one consumed per poll().
+    """
+
+    def __init__(self, joined=True, join_ok=True, clock=None):
+        self.joined = joined
+        self.join_ok = join_ok
+        self.clock = clock
+        self.sent = []  # (fport, payload, confirmed)
+        self.acks = []
+        self.downlinks = []
+        self.class_c = []
+        self.joins = 0
+        self.gps_time_s = None
+        self.fcnt_up = 0
+        self.polls = 0
+
+    def join(self):
+        self.joins += 1
+        self.joined = self.join_ok
+        return self.joined
+
+    def send(self, fport, payload, confirmed=False):
+        if not self.joined:
+            raise OSError("not joined")
+        self.sent.append((fport, bytes(payload), confirmed))
+        self.fcnt_up += 1
+        acked = None
+        if confirmed:
+            acked = self.acks.pop(0) if self.acks else True
+        downlinks = self.downlinks.pop(0) if self.downlinks else []
+        return SendResult(acked, downlinks, self.fcnt_up)
+
+    def poll(self, timeout_ms):
+        self.polls += 1
+        if self.clock is not None and timeout_ms > 0:
+            self.clock.sleep_ms(timeout_ms)
+        return self.class_c.pop(0) if self.class_c else []
+
+    def network_time(self):
+        if self.gps_time_s is None:
+            return None
+        # Network time moves with the clock, like the MAC's DeviceTimeAns plus elapsed ticks.
+        elapsed_s = self.clock.ticks_ms() // 1000 if self.clock is not None else 0
+        return self.gps_time_s + elapsed_s
+
+
+class FakeLed:
+    def __init__(self):
+        self.writes = []
+
+    def value(self, level=None):
+        if level is not None:
+            self.writes.append(level)
