@@ -11,7 +11,7 @@ import pytest
 import segno
 from chirpstack_api import api, common
 from chirpstack_fake import FakeChirpStack
-from conftest import run_cli
+from conftest import run_cli, run_micropython
 from tingbro.control.labels import qr_payload
 
 TOKEN = "provision-token-5b1e"
@@ -106,11 +106,35 @@ def test_single_device_requests_field_by_field(cs, workdir):
 
     config = json.loads(config_path.read_text())
     assert config == record["config"]
-    assert config["device_type"] == record["device"] == "fill_level"
-    assert config["app_key"] == record["app_key"] and config["dev_eui"] == record["dev_eui"]
-    assert config["region"] == "EU868" and config["report_interval_s"] == 3600
-    assert config["bin_empty_distance_mm"] == 1200
-    assert record["join_eui"] == "0000000000000000"
+    assert config == {"device": "fill_level", "name": "bin-0042", "dev_eui": record["dev_eui"],
+                      "join_eui": "0000000000000000", "app_key": record["app_key"], "region": "EU868",
+                      "board": "heltec_wifi_lora32_v3", "intervals": {"report_interval_s": 3600}}
+    assert record["device"] == "fill_level" and record["join_eui"] == "0000000000000000"
+
+
+def test_firmware_configs_pass_the_firmware_validator_under_micropython(cs, workdir):
+    assert provision(cs, workdir, "--csv", str(workdir / "bins.csv")).returncode == 0
+    lamp = json.loads((workdir / "configs" / "lamp-0001.json").read_text())
+    assert lamp["location"] == {"latitude_deg": 56.16, "longitude_deg": 10.2}
+    script = (
+        "import json\nfrom tingfw import config, boards\n"
+        f"for name in {sorted(device_list(workdir))!r}:\n"
+        f"    with open({str(workdir / 'configs')!r} + '/' + name + '.json') as f:\n"
+        "        c = config.load(f.read(), boards.board_names())\n"
+        "    print(name, c['device'], c['board'], len(c['settings']))\n"
+    )
+    result = run_micropython(script)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [line.split()[:3] for line in result.stdout.splitlines()] == [
+        ["bin-0001", "fill_level", "heltec_wifi_lora32_v3"], ["buoy-0001", "lifebuoy", "heltec_wifi_lora32_v3"],
+        ["lamp-0001", "streetlight", "heltec_wifi_lora32_v3"]]
+
+
+def test_unknown_board_refused_before_anything_is_created(cs, workdir):
+    result = provision(cs, workdir, "--name", "lamp-9", "--type", "streetlight", "--lat", "56", "--lon", "10",
+                       "--board", "arduino_uno")
+    assert result.returncode == 2 and "board must be one of" in result.stderr
+    assert cs.requests == []
 
 
 def test_label_has_name_deveui_and_a_qr_code_of_the_deveui_without_keys(cs, workdir):

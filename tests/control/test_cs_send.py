@@ -54,7 +54,7 @@ def records(cs: FakeChirpStack) -> dict[str, dict]:
     return {r["name"]: r for r in map(json.loads, lines)}
 
 
-def test_multicast_group_created_once_with_members_and_session_in_their_configs(site):
+def test_multicast_group_created_once_with_members_and_session_in_the_device_list(site):
     (group,) = site.multicast_groups.values()
     assert group.name == "vestergade" and group.application_id == site.app_id
     assert group.group_type == api.MulticastGroupType.CLASS_C
@@ -63,9 +63,11 @@ def test_multicast_group_created_once_with_members_and_session_in_their_configs(
     devices = records(site)
     members = {devices["lamp-0001"]["dev_eui"], devices["lamp-0002"]["dev_eui"]}
     assert site.multicast_members[group.id] == members
-    session = devices["lamp-0001"]["config"]["multicast"]
-    assert session["mc_app_s_key"] == group.mc_app_s_key and session["mc_addr"] == group.mc_addr
-    assert "multicast" not in devices["lamp-0003"]["config"]
+    session = devices["lamp-0001"]["multicast"]
+    assert session == devices["lamp-0002"]["multicast"]
+    assert session == {"group": "vestergade", "mc_addr": group.mc_addr, "mc_nwk_s_key": group.mc_nwk_s_key,
+                       "mc_app_s_key": group.mc_app_s_key, "frequency_hz": 869525000, "dr": 0}
+    assert "multicast" not in devices["lamp-0003"]
 
 
 def test_send_level_by_name_enqueues_the_catalogue_encoding(site):

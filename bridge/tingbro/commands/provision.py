@@ -19,6 +19,8 @@ from tingbro.chirpstack import AuthenticationError, ChirpStackError, Unavailable
 from tingbro.chirpstack.options import add_connection_args, client_from_args
 from tingbro.cli import UsageError
 from tingbro.control.device_list import DeviceListError, read_device_list, write_device_list, write_private
+from tingbro.control.device_types import DEFAULT_INTERVAL_S
+from tingbro.control.firmware_config import FirmwareConfigError, firmware_config
 from tingbro.control.inventory import InventoryError, parse_csv, parse_row
 from tingbro.control.labels import label_svg
 from tingbro.control.provisioner import Provisioner, ProvisionError
@@ -34,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lon", help="longitude for --name")
     parser.add_argument("--municipality", default="", help="municipality for --name (e.g. aarhus)")
     parser.add_argument("--group", default="", help="streetlight: Class C multicast group for --name (a street)")
+    parser.add_argument("--board", default="", help="firmware board for --name (default heltec_wifi_lora32_v3)")
     parser.add_argument("--bin-height-mm", default="", help="fill_level: bin height")
     parser.add_argument("--bin-empty-distance-mm", default="", help="fill_level: sensor to bottom of empty bin")
     parser.add_argument("--bin-full-distance-mm", default="", help="fill_level: sensor to surface of full bin")
@@ -63,7 +66,7 @@ def _specs(args: argparse.Namespace) -> list[dict[str, Any]]:
         row = {"name": args.name, "device_type": args.device_type or "", "lat": args.lat or "",
                "lon": args.lon or "", "municipality": args.municipality,
                "bin_height_mm": args.bin_height_mm, "bin_empty_distance_mm": args.bin_empty_distance_mm,
-               "bin_full_distance_mm": args.bin_full_distance_mm, "group": args.group}
+               "bin_full_distance_mm": args.bin_full_distance_mm, "group": args.group, "board": args.board}
         return [parse_row(row, "--name " + str(args.name))]
     except InventoryError as exc:
         raise UsageError(str(exc)) from None
@@ -78,8 +81,18 @@ def _check_hex(value: str, length: int, option: str) -> str:
     raise UsageError(f"{option} must be {2 * length} hex digits")
 
 
+def _preflight(specs: list[dict[str, Any]]) -> None:
+    """Check every device's firmware config (with placeholder keys) before anything is created."""
+    for spec in specs:
+        try:
+            firmware_config(spec, "00" * 8, "00" * 8, "00" * 16, DEFAULT_INTERVAL_S[spec["device_type"]])
+        except FirmwareConfigError as exc:
+            raise UsageError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     specs = _specs(args)
+    _preflight(specs)
     if not args.tenant_id:
         raise UsageError("--tenant-id (or env CHIRPSTACK_TENANT_ID) is required")
     if not args.application_id:

@@ -19,15 +19,6 @@ DEFAULT_INTERVAL_S = {"fill_level": 3600, "lifebuoy": 86400, "streetlight": 900}
 
 DEVICE_CLASS = {"fill_level": "A", "lifebuoy": "A", "streetlight": "C"}
 
-# Firmware defaults written into each device's config (names and units as in the catalogue's
-# downlink messages, so a later command changes exactly these values).
-FIRMWARE_DEFAULTS: dict[str, dict[str, object]] = {
-    "fill_level": {"fire_temperature_c": 70, "fire_rise_c_per_min": 10, "fill_distance_mm": 0, "tilt_deg": 45},
-    "lifebuoy": {"debounce_ms": 2000},
-    "streetlight": {"default_level_pct": 100, "failsafe_level_pct": 100, "failsafe_after_s": 86400},
-}
-
-
 def canonical_type(name: str) -> str:
     """`fill-level` -> `fill_level`; raises ValueError naming the known types."""
     canonical = name.strip().lower().replace("-", "_")

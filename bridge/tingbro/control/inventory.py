@@ -1,9 +1,10 @@
 """The technician's inventory: devices to provision, from a CSV file or one command line.
 
 CSV header (comma-separated, UTF-8; extra columns are ignored):
-    name,device_type,lat,lon,municipality,bin_height_mm,bin_empty_distance_mm,bin_full_distance_mm,group
+    name,device_type,lat,lon,municipality,bin_height_mm,bin_empty_distance_mm,bin_full_distance_mm,group,board
 Geometry columns are for fill_level only: the sensor-to-bottom distance of an empty bin and the
 sensor-to-surface distance of a full one (defaults: the bin height and 0).
+`board` names the firmware board (default heltec_wifi_lora32_v3; see firmware/tingfw/boards).
 `group` (streetlights only) names a Class C multicast group, e.g. a street dimmed at once.
 """
 
@@ -55,6 +56,11 @@ def parse_row(row: dict[str, str], where: str) -> dict[str, Any]:
         "lon": _number(row, "lon", where, -180, 180, required=True),
         "municipality": (row.get("municipality") or "").strip().lower() or None,
     }
+    board = (row.get("board") or "").strip()
+    if board:
+        if not NAME_PATTERN.match(board):
+            raise InventoryError(f"{where}: board {board!r} is not a board name")
+        spec["board"] = board
     group = (row.get("group") or "").strip()
     if group:
         if device_type != "streetlight":

@@ -24,7 +24,7 @@ DEFAULT_JOIN_EUI = "0000000000000000"
 
 
 class ProvisionError(Exception):
-    """A problem the technician must fix (missing codec file, ...)."""
+    """A problem the technician must fix (missing codec file, a config the firmware would reject, ...)."""
 
 
 def new_dev_eui(random_bytes: Callable[[int], bytes] = secrets.token_bytes) -> str:
@@ -132,7 +132,7 @@ class Provisioner:
         profile_id = self.ensure_profile(device_type)
         interval_s = DEFAULT_INTERVAL_S[device_type]
         if known is not None:  # keep the interval the device was configured with
-            interval_s = int(known["config"].get(INTERVAL_FIELD[device_type], interval_s))
+            interval_s = int(known["config"].get("intervals", {}).get(INTERVAL_FIELD[device_type], interval_s))
         tags = device_tags(spec, interval_s)
         name = spec["name"]
 
@@ -172,11 +172,15 @@ class Provisioner:
                 device_keys=api.DeviceKeys(dev_eui=dev_eui, nwk_key=app_key)), f"device {name} keys")
 
         config = firmware_config(spec, dev_eui, join_eui, app_key, interval_s)
+        multicast = None
         if spec.get("group"):
             session = self.ensure_group(spec["group"])
             self.client.call("MulticastGroupService", "AddDevice", api.AddDeviceToMulticastGroupRequest(
                 multicast_group_id=session["id"], dev_eui=dev_eui), f"multicast group {spec['group']}")
-            config["multicast"] = {key: value for key, value in session.items() if key != "id"}
+            # Kept in the device list next to the config: the firmware config has no multicast section yet.
+            multicast = {key: value for key, value in session.items() if key != "id"}
         record = {"name": name, "dev_eui": dev_eui, "join_eui": join_eui, "app_key": app_key,
                   "device": device_type, "config": config, "tags": tags}
+        if multicast is not None:
+            record["multicast"] = multicast
         return record, action
