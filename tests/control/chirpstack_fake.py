@@ -290,6 +290,9 @@ class _MulticastGroupService(api.MulticastGroupServiceServicer):
         self._need_group(request.multicast_group_id, context)
         if request.dev_eui not in self.cs.devices:
             context.abort(grpc.StatusCode.NOT_FOUND, "Object does not exist (device)")
+        if request.dev_eui in self.cs.multicast_members[request.multicast_group_id]:
+            context.abort(self.cs.duplicate_code,
+                          'duplicate key value violates unique constraint "multicast_group_device_pkey"')
         self.cs.multicast_members[request.multicast_group_id].add(request.dev_eui)
         return empty_pb2.Empty()
 

@@ -69,6 +69,15 @@ def test_multicast_group_created_once_with_members_and_session_in_the_device_lis
                        "mc_app_s_key": group.mc_app_s_key, "frequency_hz": 869525000, "dr": 0}
     assert "multicast" not in devices["lamp-0003"]
 
+    # A re-run keeps the group, its keys and its members (ChirpStack refuses a second AddDevice).
+    before = records(site)
+    assert main(["provision", "--server", site.target, "--tenant-id", site.tenant_id, "--application-id",
+                 site.app_id, "--csv", str(site.tmp / "inv.csv"), "--devices", str(site.tmp / "devices.jsonl"),
+                 "--configs-dir", str(site.tmp / "cfg"), "--labels-dir", str(site.tmp / "labels"),
+                 "--codecs-dir", str(site.tmp / "codecs")]) == 0
+    assert records(site) == before and len(site.multicast_groups) == 1
+    assert site.multicast_members[group.id] == members
+
 
 def test_send_level_by_name_enqueues_the_catalogue_encoding(site):
     result = send(site, "--name", "lamp-0001", "level", "level_pct=40", "fade_ms=2000")

@@ -175,8 +175,11 @@ class Provisioner:
         multicast = None
         if spec.get("group"):
             session = self.ensure_group(spec["group"])
-            self.client.call("MulticastGroupService", "AddDevice", api.AddDeviceToMulticastGroupRequest(
-                multicast_group_id=session["id"], dev_eui=dev_eui), f"multicast group {spec['group']}")
+            try:
+                self.client.call("MulticastGroupService", "AddDevice", api.AddDeviceToMulticastGroupRequest(
+                    multicast_group_id=session["id"], dev_eui=dev_eui), f"multicast group {spec['group']}")
+            except AlreadyExistsError:
+                pass  # already a member (re-run)
             # Kept in the device list next to the config: the firmware config has no multicast section yet.
             multicast = {key: value for key, value in session.items() if key != "id"}
         record = {"name": name, "dev_eui": dev_eui, "join_eui": join_eui, "app_key": app_key,
