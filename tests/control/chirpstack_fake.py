@@ -54,6 +54,7 @@ class FakeChirpStack:
         self.device_profiles: dict[str, api.DeviceProfile] = {}
         self.devices: dict[str, api.Device] = {}
         self.keys: dict[str, api.DeviceKeys] = {}
+        self.last_seen_s: dict[str, int] = {}  # dev_eui -> epoch seconds, reported by DeviceService.List
         self.queues: dict[str, list[api.DeviceQueueItem]] = {}
         self.multicast_groups: dict[str, api.MulticastGroup] = {}
         self.multicast_members: dict[str, set[str]] = {}
@@ -163,6 +164,9 @@ class _DeviceService(api.DeviceServiceServicer):
                  and (not request.search or request.search.lower() in d.name.lower())]
         items = [api.DeviceListItem(dev_eui=d.dev_eui, name=d.name, device_profile_id=d.device_profile_id,
                                     tags=dict(d.tags)) for d in found]
+        for item in items:
+            if item.dev_eui in self.cs.last_seen_s:
+                item.last_seen_at.FromSeconds(self.cs.last_seen_s[item.dev_eui])
         return api.ListDevicesResponse(total_count=len(items),
                                        result=_page(items, request.limit, request.offset))
 

@@ -66,3 +66,65 @@ def test_lifebuoy_default_interval_is_daily():
     dog.observe(uplink("00000000000000ff", "lifebuoy", 1, {"present": True}), T0)
     assert dog.check(T0 + 2.5 * 86400) == []
     assert len(dog.check(T0 + 2.5 * 86400 + 1)) == 1
+
+
+def test_seeded_devices_are_watched_after_a_restart(tmp_path):
+    from chirpstack_api import api
+    from chirpstack_fake import FakeChirpStack
+
+    from tingbro.chirpstack import ChirpStackClient
+    from tingbro.control.health_seed import seed_from_chirpstack
+
+    with FakeChirpStack(token="t") as cs:
+        app_id = cs.add_application()
+        for n in range(150):  # two pages
+            dev_eui = f"{n:016x}"
+            tags = {"tingbro_device_type": "lifebuoy", "tingbro_latitude": "56.1", "tingbro_longitude": "10.2"}
+            cs.devices[dev_eui] = api.Device(dev_eui=dev_eui, name=f"buoy-{n}", application_id=app_id, tags=tags)
+            if n % 2 == 0:
+                cs.last_seen_s[dev_eui] = int(T0) - 86400  # heard a day before the restart
+        cs.devices["ffffffffffffffff"] = api.Device(dev_eui="ffffffffffffffff", name="untagged",
+                                                     application_id=app_id)
+        dog = Watchdog()
+        with ChirpStackClient(cs.target, "t") as client:
+            assert seed_from_chirpstack(client, app_id, dog, T0) == 151
+        assert len(cs.calls("DeviceService", "List")) == 2
+    assert len(dog.devices) == 150  # the untagged device has no interval to expect
+    # heard a day ago: offline 1.5 days after the restart; never heard: 2.5 days after it
+    first = dog.check(T0 + 1.5 * 86400 + 1)
+    assert len(first) == 75 and all(int(e["device"]["dev_eui"], 16) % 2 == 0 for e in first)
+    assert first[0]["device"]["location"] == {"lat": 56.1, "lon": 10.2}
+    assert len(dog.check(T0 + 2.5 * 86400 + 1)) == 75
+    # an uplink seen before seeding is not overwritten by an older last_seen_at
+    dog2 = Watchdog()
+    dog2.observe(uplink("0000000000000000", "lifebuoy", 1, {"present": True}), T0)
+    dog2.seed({"dev_eui": "0000000000000000", "device_type": "lifebuoy", "tags": {}}, T0 - 10**6)
+    assert dog2.check(T0 + 86400) == []
+
+
+def test_events_match_the_bridge_event_schema():
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    from tingbro.control.control_plane import command_event
+    from tingbro.control.events import unknown_device
+
+    schema_path = Path(__file__).resolve().parents[2] / "bridge" / "tingbro" / "schema" / "event.schema.json"
+    validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text()))
+    dog = Watchdog()
+    events = dog.observe(uplink("00000000000000ee", "lifebuoy", 1, {"present": True}), T0)
+    events += dog.observe(uplink("00000000000000ee", "lifebuoy", 2, {"present": False}), T0 + 1)
+    events += dog.check(T0 + 10**6)
+    events += dog.observe(uplink("00000000000000ee", "lifebuoy", 3, {"present": True}), T0 + 10**6 + 1)
+    command = {"id": "c1", "dev_eui": None, "device_type": "streetlight", "message": "set_level",
+               "fields": {"level_pct": 1}, "status": "queued", "attempts": 1, "queue_item_id": "m:1",
+               "reason": None, "multicast_group": "street"}
+    events.append(command_event(command, None, T0))
+    events.append(command_event(dict(command, dev_eui="00000000000000ee"), unknown_device("00000000000000ee", None),
+                                T0))
+    assert [e["type"] for e in events] == ["alarm", "device_offline", "device_online", "alarm", "command", "command"]
+    for event in events:
+        errors = [error.message for error in validator.iter_errors(event)]
+        assert errors == [], (event["type"], errors)

@@ -12,11 +12,11 @@ worker thread, not on the event loop.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from tingbro.chirpstack import ChirpStackError
 from tingbro.control.command_service import CommandService
+from tingbro.control.events import make_event, unknown_device
 from tingbro.control.health import Watchdog
 
 log = logging.getLogger("tingbro.control")
@@ -26,17 +26,14 @@ _COMMAND_EVENT_TYPES = ("txack", "ack", "log")
 
 def command_event(command: dict[str, Any], device: dict[str, Any] | None, now_s: float) -> dict[str, Any]:
     """A `command` event telling sinks a command's new status."""
-    if not device:
-        device = {"dev_eui": command["dev_eui"], "name": None, "device_type": command["device_type"],
-                  "application_id": None, "tenant_id": None, "municipality": None, "location": None, "tags": {}}
-    return {
-        "id": f"{command['id']}:{command['status']}:{command['attempts']}", "type": "command",
-        "time": datetime.fromtimestamp(now_s, UTC).isoformat(), "device": device, "radio": None,
-        "message": command["message"], "fields": command["fields"], "derived": {}, "alarm": None,
-        "detail": {"command_id": command["id"], "status": command["status"], "attempts": command["attempts"],
-                   "queue_item_id": command["queue_item_id"], "reason": command["reason"],
-                   "multicast_group": command["multicast_group"]},
-    }
+    if not device or not device.get("dev_eui"):
+        device = unknown_device(command["dev_eui"] or "", command["device_type"])
+    return make_event(
+        f"{command['id']}:{command['status']}:{command['attempts']}", "command", now_s, device,
+        message=command["message"], fields=command["fields"],
+        detail={"command_id": command["id"], "status": command["status"], "attempts": command["attempts"],
+                "queue_item_id": command["queue_item_id"], "reason": command["reason"],
+                "multicast_group": command["multicast_group"]})
 
 
 class ControlPlane:

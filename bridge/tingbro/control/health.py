@@ -13,23 +13,13 @@ events in the same shape; it reads no clock and does no I/O, so the caller decid
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from tingbro.control.device_types import DEFAULT_INTERVAL_S
+from tingbro.control.events import iso_time, make_event
 
 OFFLINE_FACTOR = 2.5
 _ALIVE_TYPES = ("uplink", "join")
-
-
-def _iso(now_s: float) -> str:
-    return datetime.fromtimestamp(now_s, UTC).isoformat()
-
-
-def _event(event_id: str, kind: str, now_s: float, device: dict[str, Any], alarm: dict[str, Any] | None,
-           detail: dict[str, Any]) -> dict[str, Any]:
-    return {"id": event_id, "type": kind, "time": _iso(now_s), "device": device, "radio": None, "message": None,
-            "fields": {}, "derived": {}, "alarm": alarm, "detail": detail}
 
 
 def interval_of(device: dict[str, Any]) -> int | None:
@@ -48,6 +38,15 @@ class Watchdog:
         # dev_eui -> {"device", "last_uplink_s", "interval_s", "offline", "removed"}
         self.devices: dict[str, dict[str, Any]] = {}
 
+    def seed(self, device: dict[str, Any], last_uplink_s: float) -> None:
+        """Start watching a device not heard since `last_uplink_s` (e.g. at start-up, from ChirpStack's
+        last_seen_at, or the start time for a device never seen), unless an uplink was seen already."""
+        interval_s = interval_of(device)
+        if interval_s is None or device["dev_eui"] in self.devices:
+            return
+        self.devices[device["dev_eui"]] = {"device": device, "last_uplink_s": last_uplink_s,
+                                           "interval_s": interval_s, "offline": False, "removed": False}
+
     def observe(self, event: dict[str, Any], now_s: float) -> list[dict[str, Any]]:
         """Take one bridge event; returns device_online / lifebuoy alarm events it causes."""
         device = event.get("device") or {}
@@ -63,8 +62,8 @@ class Watchdog:
         source = str(event.get("id", "")).split(":")[0] or f"{dev_eui}-{int(now_s)}"
         out: list[dict[str, Any]] = []
         if was_offline:
-            out.append(_event(f"{source}:device_online", "device_online", now_s, device, None,
-                              {"last_uplink": _iso(now_s)}))
+            out.append(make_event(f"{source}:device_online", "device_online", now_s, device,
+                                  detail={"last_uplink": iso_time(now_s)}))
         if device.get("device_type") == "lifebuoy" and event.get("type") == "uplink":
             present = (event.get("fields") or {}).get("present")
             if present is False and not state["removed"]:
@@ -77,9 +76,10 @@ class Watchdog:
 
     @staticmethod
     def _buoy_alarm(source: str, now_s: float, device: dict[str, Any], active: bool) -> dict[str, Any]:
-        detail = {"location": device.get("location")}
-        return _event(f"{source}:alarm:lifebuoy_removed", "alarm", now_s, device,
-                      {"name": "lifebuoy_removed", "active": active}, detail)
+        # Same id as the bridge's own alarm for a presence uplink: the outbox keeps one of the two.
+        return make_event(f"{source}:alarm:lifebuoy_removed", "alarm", now_s, device,
+                          alarm={"name": "lifebuoy_removed", "active": active},
+                          detail={"location": device.get("location")})
 
     def check(self, now_s: float) -> list[dict[str, Any]]:
         """Raise device_offline for every device silent longer than factor x its interval."""
@@ -89,8 +89,8 @@ class Watchdog:
             if state["offline"] or silent_s <= self.factor * state["interval_s"]:
                 continue
             state["offline"] = True
-            last = _iso(state["last_uplink_s"])
-            out.append(_event(f"{dev_eui}:device_offline:{last}", "device_offline", now_s, state["device"], None,
-                              {"last_uplink": last, "silent_s": int(silent_s),
-                               "expected_interval_s": state["interval_s"]}))
+            last = iso_time(state["last_uplink_s"])
+            out.append(make_event(f"{dev_eui}:device_offline:{last}", "device_offline", now_s, state["device"],
+                                  detail={"last_uplink": last, "silent_s": int(silent_s),
+                                          "expected_interval_s": state["interval_s"]}))
         return out
