@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import cbor2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rfc8949_examples import EXAMPLES, MALFORMED
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "mpy"))  # data shared with the MicroPython test
+from rfc8949_examples import EXAMPLES, MALFORMED  # noqa: E402
 from tingcodec import cbor
 
 
