@@ -9,7 +9,7 @@ T0 = 1_795_000_000.0
 
 def uplink(dev_eui: str, device_type: str, n: int, fields: dict | None = None, tags: dict | None = None) -> dict:
     device = {"dev_eui": dev_eui, "name": f"dev-{dev_eui[-2:]}", "device_type": device_type,
-              "municipality": "aarhus", "location": {"lat": 56.15, "lon": 10.21}, "tags": tags or {}}
+              "application_id": "app", "tenant_id": None, "municipality": "aarhus", "location": {"lat": 56.15, "lon": 10.21}, "tags": tags or {}}
     return {"id": f"dedup{n}:up", "type": "uplink", "device": device, "fields": fields or {}, "detail": {}}
 
 
