@@ -71,7 +71,6 @@ def test_lifebuoy_default_interval_is_daily():
 def test_seeded_devices_are_watched_after_a_restart(tmp_path):
     from chirpstack_api import api
     from chirpstack_fake import FakeChirpStack
-
     from tingbro.chirpstack import ChirpStackClient
     from tingbro.control.health_seed import seed_from_chirpstack
 
@@ -107,7 +106,6 @@ def test_events_match_the_bridge_event_schema():
     from pathlib import Path
 
     import jsonschema
-
     from tingbro.control.control_plane import command_event
     from tingbro.control.events import unknown_device
 
@@ -128,3 +126,13 @@ def test_events_match_the_bridge_event_schema():
     for event in events:
         errors = [error.message for error in validator.iter_errors(event)]
         assert errors == [], (event["type"], errors)
+
+
+def test_a_replayed_older_uplink_does_not_bring_an_offline_device_back():
+    dog = Watchdog()
+    dog.observe(uplink("00000000000000ab", "streetlight", 1), T0)
+    assert len(dog.check(T0 + 3000)) == 1
+    assert dog.observe(uplink("00000000000000ab", "streetlight", 0), T0 - 100) == []
+    assert dog.devices["00000000000000ab"]["offline"] is True
+    assert [e["type"] for e in dog.observe(uplink("00000000000000ab", "streetlight", 2), T0 + 3001)] == \
+        ["device_online"]

@@ -56,12 +56,15 @@ class Watchdog:
         interval_s = interval_of(device)
         if interval_s is None:
             return []  # unknown type without an interval tag: nothing to expect
-        state = self.devices.setdefault(dev_eui, {"offline": False, "removed": False})
+        state = self.devices.setdefault(dev_eui, {"offline": False, "removed": False, "last_uplink_s": now_s})
         was_offline = state["offline"]
-        state.update(device=device, last_uplink_s=now_s, interval_s=interval_s, offline=False)
+        newer = now_s >= state["last_uplink_s"]  # an older (replayed) uplink says nothing about now
+        state.update(device=device, interval_s=interval_s)
+        if newer:
+            state.update(last_uplink_s=now_s, offline=False)
         source = str(event.get("id", "")).split(":")[0] or f"{dev_eui}-{int(now_s)}"
         out: list[dict[str, Any]] = []
-        if was_offline:
+        if was_offline and newer:
             out.append(make_event(f"{source}:device_online", "device_online", now_s, device,
                                   detail={"last_uplink": iso_time(now_s)}))
         if device.get("device_type") == "lifebuoy" and event.get("type") == "uplink":
