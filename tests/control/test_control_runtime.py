@@ -103,6 +103,7 @@ def test_command_api_statuses_and_watchdog_through_the_outbox(cs, tmp_path, monk
         await web.TCPSite(runner, "127.0.0.1", port).start()
         await runtime.start()
         try:
+            await asyncio.wait_for(runtime.seeded.wait(), 10)
             assert len(runtime.plane.watchdog.devices) == 3  # seeded from ChirpStack
             headers = {"Authorization": "Bearer " + API_TOKEN}
             async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", headers=headers,
@@ -179,6 +180,7 @@ def test_runtime_starts_when_chirpstack_is_down(tmp_path, monkeypatch):
         runtime = ControlRuntime(settings, outbox)
         runtime.client.max_attempts = 1
         await runtime.start()
+        await asyncio.wait_for(runtime.seeded.wait(), 10)
         assert runtime.plane.watchdog.devices == {}
         await runtime.stop()
         await outbox.close()

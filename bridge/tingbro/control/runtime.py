@@ -57,6 +57,7 @@ class ControlRuntime:
         self.api = ControlApi(self.commands, settings.api_token)
         self.cursor = 0
         self._stop = asyncio.Event()
+        self.seeded = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = outbox.listener()
 
@@ -64,15 +65,21 @@ class ControlRuntime:
         self.api.add_routes(app)
 
     async def start(self) -> None:
+        """Returns at once; seeding runs in the background (`seeded` is set when it is over)."""
+        self.cursor = await self.outbox.cursor_of(CURSOR)
+        self._tasks = [asyncio.create_task(self._seed(), name="control-seed"),
+                       asyncio.create_task(self._consume(), name="control-consume"),
+                       asyncio.create_task(self._watch(), name="control-watchdog")]
+
+    async def _seed(self) -> None:
         try:
             count = await asyncio.to_thread(seed_from_chirpstack, self.client, self.settings.application_id,
                                             self.plane.watchdog, self.clock())
             log.info("watchdog seeded", extra={"devices": count})
         except ChirpStackError as exc:
             log.warning("watchdog not seeded: devices are watched from their next uplink", extra={"reason": str(exc)})
-        self.cursor = await self.outbox.cursor_of(CURSOR)
-        self._tasks = [asyncio.create_task(self._consume(), name="control-consume"),
-                       asyncio.create_task(self._watch(), name="control-watchdog")]
+        finally:
+            self.seeded.set()
 
     async def stop(self) -> None:
         self._stop.set()
