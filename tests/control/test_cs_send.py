@@ -108,7 +108,6 @@ def test_send_level_by_name_enqueues_the_catalogue_encoding(site):
     (("--name", "bin-0001", "level", "level_pct=10"), "fill_level has no command 'level'"),
     (("--name", "lamp-0001", "schedule", 'points=[{"level_pct": 50, "time_min": 2000, "anchor": "clock", '
       '"days_mask": 127}]'), "time_min must be an integer in -720..1439"),
-    (("--name", "nobody", "level", "level_pct=1"), "no device named 'nobody'"),
 ])
 def test_invalid_commands_are_refused_before_sending(site, args, message):
     result = send(site, *args)
@@ -163,3 +162,17 @@ def test_send_with_a_bad_token_fails_cleanly_and_records_the_failure(site):
     result = send(site, "--name", "lamp-0001", "level", "level_pct=40", token="bad-" + TOKEN)
     assert result.returncode == 2
     assert "API token" in result.stderr and TOKEN not in result.stderr
+
+
+def test_name_not_in_the_device_list_is_found_in_chirpstack(site):
+    (site.tmp / "devices.jsonl").unlink()
+    result = send(site, "--name", "bin-0001", "interval", "report_interval_s=7200")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["device_type"] == "fill_level"  # from the device's tag
+    (request,) = site.calls("DeviceService", "Enqueue")
+    assert request.queue_item.f_port == 20
+    refused = send(site, "--name", "bin-0001", "interval", "report_interval_s=10")
+    assert refused.returncode == 2 and "report_interval_s: 10 outside 60..86400" in refused.stderr
+    assert len(site.calls("DeviceService", "Enqueue")) == 1
+    missing = send(site, "--name", "nobody", "level", "level_pct=1")
+    assert missing.returncode == 2 and "device 'nobody' not found" in missing.stderr

@@ -46,14 +46,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _target(args: argparse.Namespace) -> tuple[str | None, str]:
-    """(dev_eui or None for a group, device type)."""
+    """(dev_eui or None for a group or a name to look up in ChirpStack, device type or "")."""
     if args.name:
         try:
             record = read_device_list(args.devices).get(args.name)
         except DeviceListError as exc:
             raise UsageError(str(exc)) from None
-        if record is None:
-            raise UsageError(f"no device named {args.name!r} in {args.devices}")
+        if record is None:  # not in the local list: ChirpStack knows it by name
+            return None, args.device_type or ""
         return record["dev_eui"], record["device"]
     if not args.device_type:
         raise UsageError("--type is required with --dev-eui and --group")
@@ -81,18 +81,26 @@ def run(args: argparse.Namespace) -> int:
     dev_eui, device_type = _target(args)
     try:
         fields = parse_assignments(args.fields)
-        build_command(device_type, args.command, fields)  # validate before touching the network
+        if device_type:
+            build_command(device_type, args.command, fields)  # validate before touching the network
     except CommandError as exc:
         raise UsageError(str(exc)) from None
+    if args.name and dev_eui is None and not args.application_id:
+        raise UsageError(f"{args.name!r} is not in {args.devices}: give --application-id to find it in ChirpStack")
     store = CommandStore(args.db)
     try:
         with client_from_args(args) as client:
             service = CommandService(client, store, args.application_id, max_attempts=args.max_attempts)
+            if args.name and dev_eui is None:
+                dev_eui, tagged_type = service.device_by_name(args.name)
+                device_type = device_type or tagged_type
+                if not device_type:
+                    raise UsageError(f"device {args.name} has no tingbro_device_type tag: give --type")
             if dev_eui is not None:
                 command = service.send(dev_eui, device_type, args.command, fields, confirmed=not args.unconfirmed)
             else:
                 command = service.send_group(args.group, device_type, args.command, fields)
-    except ChirpStackError as exc:
+    except (ChirpStackError, CommandError) as exc:
         raise UsageError(str(exc)) from None
     finally:
         store.close()
