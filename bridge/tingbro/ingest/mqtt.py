@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from typing import Any
 
@@ -129,7 +128,7 @@ class MqttIngest:
         try:
             self.client.connect(self.settings.host, self.settings.port, self.settings.keepalive_s,
                                 clean_start=False, properties=properties)
-        except (OSError, socket.error) as exc:
+        except OSError as exc:
             log.warning("mqtt connect failed", extra={"reason": f"{type(exc).__name__}: {exc}",
                                                       "host": self.settings.host, "port": self.settings.port})
             self.drop_client()
