@@ -97,3 +97,19 @@ def test_decoders_agree_on_arbitrary_bytes(data: bytes) -> None:
     except cbor.CBORDecodeError:
         return
     assert same(cbor2.loads(data), ours)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values, st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255)), min_size=1, max_size=3),
+       st.integers(0, 200))
+def test_decoders_agree_on_mutated_encodings(value: object, flips: list, cut: int) -> None:
+    """Near-valid input (a valid encoding with bytes changed or cut off) exercises the strict paths."""
+    data = bytearray(cbor2.dumps(value, canonical=True))
+    for at, byte in flips:
+        data[at % len(data)] = byte
+    data = bytes(data[: max(1, cut)])
+    try:
+        ours = cbor.loads(data)
+    except cbor.CBORDecodeError:
+        return
+    assert same(cbor2.loads(data), ours)

@@ -177,3 +177,14 @@ def test_encode_fuzz_raises_only_codec_error(case: tuple[str, dict], fields: dic
         tingcodec.encode(device, msg["name"], fields)
     except tingcodec.CodecError:
         pass
+
+
+def test_clamp_sends_readings_beyond_the_range_as_its_end() -> None:
+    reading = {"distance_mm": 7000, "temperature_c": 180.2, "battery_mv": 3300, "tilted": False}
+    with pytest.raises(tingcodec.CodecError, match="distance_mm"):
+        tingcodec.encode("fill_level", "status", reading)
+    fport, payload = tingcodec.encode("fill_level", "status", reading, clamp=True)
+    fields = tingcodec.decode(fport, payload, "fill_level")["fields"]
+    assert (fields["distance_mm"], fields["temperature_c"]) == (5100, 125)
+    with pytest.raises(tingcodec.CodecError, match="not a finite"):
+        tingcodec.encode("fill_level", "status", {**reading, "temperature_c": float("inf")}, clamp=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cbor2
 import gen_vectors
 import pytest
 import tingcodec
 from conftest import ROOT, assert_micropython_ok, run_micropython
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tingcodec import decoder as decoder_module
 from tingcodec import examples
 
 VECTORS = json.loads((ROOT / "codecs" / "vectors.json").read_text(encoding="utf-8"))
@@ -84,3 +86,30 @@ def test_mutated_vectors_decode_or_raise_codec_error(vector: dict, at: int, byte
         finally:
             tingcodec.set_cbor_backend(previous)
     assert results[0] == results[1], "both CBOR backends accept and reject the same payloads"
+
+
+REFERENCE = decoder_module.build_decoders(generated=False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(VECTORS), st.lists(st.tuples(st.integers(0, 60), st.integers(0, 255)), max_size=3),
+       st.integers(0, 60), st.binary(max_size=3))
+def test_generated_decoders_equal_the_reference_ones(vector: dict, flips: list, cut: int, extra: bytes) -> None:
+    """CPython's generated decoders accept and reject exactly what the MicroPython-style closures do."""
+    payload = bytearray.fromhex(vector["hex"])
+    for at, byte in flips:
+        payload[at % len(payload)] = byte
+    payload = bytes(payload[: max(cut, 1)]) + extra
+    key = (vector["device"], vector["direction"], vector["fPort"])
+    outcomes = []
+    for decoder in (decoder_module._DECODERS[key], REFERENCE[key]):
+        try:
+            items = cbor2.loads(payload)  # ignores trailing bytes: lets them reach the decoders
+        except Exception:
+            return
+        try:
+            outcomes.append(decoder(items, payload))
+        except tingcodec.CodecError as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] == outcomes[1]
+    assert decoder_module._DECODERS[key] is not REFERENCE[key]

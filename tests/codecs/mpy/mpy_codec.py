@@ -50,6 +50,14 @@ def test_bad_input_raises_codec_error():
     _codec_error(tingcodec.encode, "lifebuoy", "presence", {"present": 1, "event_seq": 0})
 
 
+def test_clamp_for_device_readings():
+    reading = {"distance_mm": 7000, "temperature_c": 180.2, "battery_mv": 3300, "tilted": False}
+    _codec_error(tingcodec.encode, "fill_level", "status", reading)
+    fport, payload = tingcodec.encode("fill_level", "status", reading, True)
+    fields = tingcodec.decode(fport, payload, "fill_level")["fields"]
+    assert fields["distance_mm"] == 5100 and fields["temperature_c"] == 125
+
+
 def test_every_truncation_and_byte_flip_is_handled():
     # a small deterministic fuzz over one vector of each device type
     for device, fport, hex_ in (("fill_level", 10, "8413182b18b400"), ("lifebuoy", 11, "840118981102"),
