@@ -244,3 +244,28 @@ def test_csv_errors_name_line_and_column(cs, workdir, row, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert cs.requests == []  # nothing sent before the whole inventory is valid
+
+
+def test_profiles_get_the_real_js_codecs_which_encode_commands_like_tingbro_send(cs, tmp_path):
+    """Default --codecs-dir (codecs/chirpstack of this checkout): the installed script, run in QuickJS,
+    encodes a command to the same fPort and bytes that `tingbro send` enqueues."""
+    import quickjs
+    import tingcodec
+    from tingbro.control.commands import build_command
+
+    result = run_cli("provision", "--server", cs.target, "--tenant-id", cs.tenant_id, "--application-id", cs.app_id,
+                     "--name", "lamp-7", "--type", "streetlight", "--lat", "56.1", "--lon", "10.2",
+                     "--devices", str(tmp_path / "d.jsonl"), "--configs-dir", str(tmp_path / "c"),
+                     "--labels-dir", str(tmp_path / "l"), env={"CHIRPSTACK_API_TOKEN": TOKEN}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    (profile,) = cs.device_profiles.values()
+    root = Path(__file__).resolve().parents[2]
+    assert profile.payload_codec_script == (root / "codecs" / "chirpstack" / "streetlight.js").read_text()
+    context = quickjs.Context()
+    context.eval(profile.payload_codec_script)
+    fields = {"level_pct": 40, "duration_s": 600, "fade_ms": 2000}
+    data = json.dumps({"message": "set_level", "fields": fields})
+    answer = json.loads(context.eval("JSON.stringify(encodeDownlink({data: " + data + ", variables: {}}))"))
+    built = build_command("streetlight", "level", fields)
+    assert answer["fPort"] == built["f_port"] == tingcodec.encode("streetlight", "set_level", fields)[0]
+    assert bytes(answer["bytes"]).hex() == built["payload_hex"]
