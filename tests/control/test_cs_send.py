@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import tingbro.control.command_store as command_store
 from chirpstack_api import api
 from chirpstack_fake import FakeChirpStack
-from conftest import run_cli
+from conftest import ROOT, run_cli
+from tingbro.chirpstack import ChirpStackClient
 from tingbro.cli import main
+from tingbro.control.command_service import CommandService
 
 TOKEN = "send-token-77"
 CSV = """name,device_type,lat,lon,municipality,bin_height_mm,bin_empty_distance_mm,bin_full_distance_mm,group
@@ -176,3 +182,50 @@ def test_name_not_in_the_device_list_is_found_in_chirpstack(site):
     assert len(site.calls("DeviceService", "Enqueue")) == 1
     missing = send(site, "--name", "nobody", "level", "level_pct=1")
     assert missing.returncode == 2 and "device 'nobody' not found" in missing.stderr
+
+
+def test_send_wait_returns_when_the_bridge_marks_it_acked(site):
+    """`--wait`: the CLI polls the shared store; here this test plays the bridge's part."""
+
+
+    env = {"CHIRPSTACK_API_TOKEN": TOKEN, "PYTHONPATH": ":".join(str(ROOT / p) for p in ("bridge", "codecs", "firmware"))}
+
+    process = subprocess.Popen([sys.executable, "-m", "tingbro", "send", "--server", site.target, "--devices",
+                                str(site.tmp / "devices.jsonl"), "--db", str(site.tmp / "commands.sqlite"),
+                                "--name", "lamp-0001", "--wait", "20", "level", "level_pct=55"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env},
+                               cwd=ROOT)
+    try:
+        for _ in range(200):  # bounded: until the CLI has enqueued
+            if site.calls("DeviceService", "Enqueue"):
+                break
+            time.sleep(0.05)
+        dev_eui = records(site)["lamp-0001"]["dev_eui"]
+        for _ in range(100):  # the enqueue answer may still be on its way
+            if site.queues.get(dev_eui):
+                break
+            time.sleep(0.05)
+        queue_item_id = site.queues[dev_eui][0].id
+        store = command_store.CommandStore(site.tmp / "commands.sqlite")
+        with ChirpStackClient(site.target, TOKEN) as client:
+            bridge = CommandService(client, store)
+            for _ in range(100):
+                if bridge.handle_event({"type": "txack", "detail": {"queue_item_id": queue_item_id}}):
+                    break
+                time.sleep(0.05)
+            bridge.handle_event({"type": "ack", "detail": {"queue_item_id": queue_item_id, "acknowledged": True}})
+        store.close()
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert json.loads(stdout)["status"] == "acked"
+
+
+def test_send_wait_times_out_with_a_clear_message(site):
+    result = send(site, "--name", "lamp-0001", "--wait", "0.5", "level", "level_pct=55")
+    assert result.returncode == 2
+    assert "still queued after 0.5 s" in result.stderr
+    assert json.loads(result.stdout)["status"] == "queued"

@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import time
 from pathlib import Path
 
 from tingbro.chirpstack import ChirpStackError
 from tingbro.chirpstack.options import add_connection_args, client_from_args
 from tingbro.cli import UsageError
+from tingbro.control import command_status
 from tingbro.control.command_service import CommandService
 from tingbro.control.command_store import CommandStore
 from tingbro.control.commands import CommandError, build_command, parse_assignments
@@ -38,6 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="SQLite file for command statuses (env TINGBRO_COMMANDS_DB)")
     parser.add_argument("--unconfirmed", action="store_true", help="send unconfirmed (no ack, status ends at sent)")
     parser.add_argument("--max-attempts", type=int, default=3, help="re-enqueue a NACKed command up to this many times")
+    parser.add_argument("--wait", type=float, default=0, metavar="S",
+                        help="wait up to S seconds for the final status (the running bridge updates --db)")
     parser.add_argument("command", nargs="?", help="level | schedule | presence-dimming | default-level | interval | "
                                                    "thresholds | debounce | any catalogue downlink name")
     parser.add_argument("fields", nargs="*", metavar="FIELD=VALUE", help="values as JSON (numbers, lists)")
@@ -65,6 +69,22 @@ def _target(args: argparse.Namespace) -> tuple[str | None, str]:
             raise UsageError("--dev-eui must be 16 hex digits") from None
         return args.dev_eui.lower(), args.device_type
     return None, args.device_type
+
+
+def _wait_for_final(db: Path, command: dict, wait_s: float) -> dict:
+    """Poll the store until the command is acked/failed (or sent, if unconfirmed), at most `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    store = CommandStore(db)
+    try:
+        while time.monotonic() < deadline:
+            command = store.get(command["id"]) or command
+            if command["status"] in command_status.FINAL or (
+                    command["status"] == command_status.SENT and not command["confirmed"]):
+                break
+            time.sleep(0.2)
+    finally:
+        store.close()
+    return command
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,7 +124,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     finally:
         store.close()
+    if args.wait > 0 and command["status"] != "failed":
+        command = _wait_for_final(args.db, command, args.wait)
     print(json.dumps(command, indent=2, sort_keys=True))
+    if args.wait > 0 and command["status"] not in command_status.FINAL and not (
+            command["status"] == command_status.SENT and not command["confirmed"]):
+        raise UsageError(f"command {command['id']} still {command['status']} after {args.wait:g} s "
+                         "(is the bridge running with [control] on the same --db?)")
     if command["status"] == "failed":
         raise UsageError(f"command {command['id']} failed: {command['reason']}")
     return 0
