@@ -269,3 +269,16 @@ def test_profiles_get_the_real_js_codecs_which_encode_commands_like_tingbro_send
     built = build_command("streetlight", "level", fields)
     assert answer["fPort"] == built["f_port"] == tingcodec.encode("streetlight", "set_level", fields)[0]
     assert bytes(answer["bytes"]).hex() == built["payload_hex"]
+
+
+def test_rerun_keeps_tags_and_variables_added_in_chirpstack(cs, workdir):
+    assert provision(cs, workdir, "--csv", str(workdir / "bins.csv")).returncode == 0
+    dev_eui = device_list(workdir)["bin-0001"]["dev_eui"]
+    cs.devices[dev_eui].tags["route"] = "north-3"
+    cs.devices[dev_eui].variables["contract"] = "K-17"
+    cs.devices[dev_eui].tags["tingbro_latitude"] = "0.0"  # ours wins on a managed tag
+    assert provision(cs, workdir, "--csv", str(workdir / "bins.csv")).returncode == 0
+    update = [r.device for r in cs.calls("DeviceService", "Update") if r.device.dev_eui == dev_eui][-1]
+    assert update.tags["route"] == "north-3" and update.variables["contract"] == "K-17"
+    assert update.tags["tingbro_latitude"] == "56.157200"
+    assert update.application_id == cs.app_id and update.name == "bin-0001"

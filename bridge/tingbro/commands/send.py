@@ -105,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
             build_command(device_type, args.command, fields)  # validate before touching the network
     except CommandError as exc:
         raise UsageError(str(exc)) from None
+    if args.group and not args.application_id:
+        raise UsageError("--group needs --application-id (or env CHIRPSTACK_APPLICATION_ID): groups belong to it")
     if args.name and dev_eui is None and not args.application_id:
         raise UsageError(f"{args.name!r} is not in {args.devices}: give --application-id to find it in ChirpStack")
     store = CommandStore(args.db)
