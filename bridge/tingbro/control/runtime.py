@@ -25,7 +25,7 @@ from tingbro.control.command_service import CommandService
 from tingbro.control.command_store import CommandStore
 from tingbro.control.control_plane import ControlPlane
 from tingbro.control.health import Watchdog
-from tingbro.control.health_seed import seed_from_chirpstack
+from tingbro.control.health_seed import devices_to_watch
 from tingbro.control.http_api import ControlApi
 from tingbro.control.settings import ControlSettings
 from tingbro.outbox import Outbox
@@ -73,9 +73,10 @@ class ControlRuntime:
 
     async def _seed(self) -> None:
         try:
-            count = await asyncio.to_thread(seed_from_chirpstack, self.client, self.settings.application_id,
-                                            self.plane.watchdog, self.clock())
-            log.info("watchdog seeded", extra={"devices": count})
+            devices = await asyncio.to_thread(devices_to_watch, self.client, self.settings.application_id,
+                                              self.clock())
+            await asyncio.to_thread(self.plane.seed, devices)
+            log.info("watchdog seeded", extra={"devices": len(devices)})
         except ChirpStackError as exc:
             log.warning("watchdog not seeded: devices are watched from their next uplink", extra={"reason": str(exc)})
         finally:
@@ -122,13 +123,10 @@ class ControlRuntime:
                 await asyncio.wait_for(self._stop.wait(), self.settings.watchdog_interval_s)
             if self._stop.is_set():
                 return
-            produced = self.plane.tick(self.clock())
+            produced = await asyncio.to_thread(self.plane.tick, self.clock())
             if produced:
                 try:
                     await self.outbox.accept(produced)
-                except Exception as exc:  # the next tick raises nothing new: put the devices back
+                except Exception as exc:  # not stored: let the next tick raise them again
                     log.error("watchdog events not stored", extra={"reason": f"{type(exc).__name__}: {exc}"})
-                    for event in produced:
-                        state = self.plane.watchdog.devices.get(event["device"]["dev_eui"])
-                        if state is not None and event["type"] == "device_offline":
-                            state["offline"] = False
+                    await asyncio.to_thread(self.plane.forget_offline, produced)
