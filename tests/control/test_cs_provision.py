@@ -146,12 +146,23 @@ def test_label_has_name_deveui_and_a_qr_code_of_the_deveui_without_keys(cs, work
     assert record["app_key"] not in svg.lower()
     # Rebuild the QR module matrix from the path and compare with what segno makes of the payload.
     expected = segno.make(qr_payload("lamp-0001", record["dev_eui"]), error="m").matrix
-    path = re.search(r'<path id="qr"[^>]* d="([^"]+)"', svg).group(1)
+    path = re.search(r'<path class="qr"[^>]* d="([^"]+)"', svg).group(1)
     drawn = [[0] * len(expected[0]) for _ in expected]
     for x, y, width in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\d+z", path):
         for column in range(int(x), int(x) + int(width)):
             drawn[int(y)][column] = 1
     assert drawn == [list(row) for row in expected]
+    # and an A4 sheet with every label of the run, for an office printer
+    sheet = (workdir / "labels" / "sheet-001.svg").read_text()
+    assert sheet.count('class="qr"') == 3 and path in sheet and not (workdir / "labels" / "sheet-002.svg").exists()
+
+
+def test_label_sheets_hold_thirty_labels_a_page():
+    from tingbro.control.labels import label_sheets
+
+    pages = label_sheets([(f"d{n}", f"{n:016x}", "lifebuoy") for n in range(31)])
+    assert [page.count('class="qr"') for page in pages] == [30, 1]
+    assert 'translate(12 3.5)' in pages[0] and 'translate(136 264.5)' in pages[0]  # first and last cell
 
 
 def test_csv_batch_then_rerun_is_idempotent_and_keeps_keys(cs, workdir):

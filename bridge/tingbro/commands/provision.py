@@ -22,7 +22,7 @@ from tingbro.control.device_list import DeviceListError, read_device_list, write
 from tingbro.control.device_types import DEFAULT_INTERVAL_S
 from tingbro.control.firmware_config import FirmwareConfigError, firmware_config
 from tingbro.control.inventory import InventoryError, parse_csv, parse_row
-from tingbro.control.labels import label_svg
+from tingbro.control.labels import label_sheets, label_svg
 from tingbro.control.provisioner import Provisioner, ProvisionError
 
 
@@ -133,6 +133,10 @@ def run(args: argparse.Namespace) -> int:
             counts[action] += 1
             print(f"[{index}/{total}] {name} {spec['device_type']} {record['dev_eui']} {action}", file=sys.stderr)
 
+    done = [(spec["name"], records[spec["name"]]["dev_eui"], spec["device_type"]) for spec in specs
+            if spec["name"] in records]
+    for number, page in enumerate(label_sheets(done), start=1):
+        (args.labels_dir / f"sheet-{number:03d}.svg").write_text(page, encoding="utf-8")
     print(f"provisioned {total - counts['failed']} of {total} devices ({counts['created']} created, "
           f"{counts['updated']} updated, {counts['adopted']} adopted, {counts['failed']} failed); "
           f"device list {args.devices}, configs in {args.configs_dir}, labels in {args.labels_dir}")
