@@ -63,8 +63,8 @@ class SinkWorker:
             self.cursor = rows[-1][0]
             self.outbox.advance(self.sink.name, self.cursor)
 
-    async def deliver_rows(self, rows: list[tuple[int, float, str]]) -> None:
-        events = [json.loads(body) for _, _, body in rows]
+    async def deliver_rows(self, rows: list[tuple[int, float, dict[str, Any]]]) -> None:
+        events = [event for _, _, event in rows]
         try:
             await self.deliver_with_retry(events)
         except PermanentSinkError as exc:
@@ -78,7 +78,7 @@ class SinkWorker:
                     await self.dead_letter([event], str(single_exc))
         self.record_delivered(rows)
 
-    def record_delivered(self, rows: list[tuple[int, float, str]]) -> None:
+    def record_delivered(self, rows: list[tuple[int, float, dict[str, Any]]]) -> None:
         now = time.time()
         for _, received_at, _ in rows:
             self.metrics.observe_latency(self.sink.name, now - received_at)

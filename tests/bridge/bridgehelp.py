@@ -49,6 +49,8 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a real webhook receiver would
+
             def do_POST(self) -> None:  # noqa: N802 (stdlib name)
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 events = json.loads(body)["events"]

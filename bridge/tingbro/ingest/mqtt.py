@@ -30,6 +30,35 @@ log = logging.getLogger("tingbro.ingest.mqtt")
 RECONNECT_MAX_S = 10.0
 
 
+class BufferedReads:
+    """The broker socket as paho sees it: one large recv() feeds paho's many small ones.
+
+    paho reads a packet with two or more recv() calls of a few bytes each; at thousands of messages per
+    second those system calls were most of the ingest's time. Everything but recv() goes to the socket.
+    """
+
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+        self.data = b""
+        self.position = 0
+
+    @property
+    def buffered(self) -> bool:
+        return self.position < len(self.data)
+
+    def recv(self, size: int) -> bytes:
+        if self.position >= len(self.data):
+            # BlockingIOError when nothing is there, as paho expects; b"" when the broker closed the connection
+            self.data = self.sock.recv(max(size, 65536))
+            self.position = 0
+        chunk = self.data[self.position:self.position + size]
+        self.position += len(chunk)
+        return chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sock, name)
+
+
 def event_name_of(topic: str) -> str | None:
     """`application/<app>/device/<dev_eui>/event/<event>` -> event, else None."""
     parts = topic.split("/")
@@ -72,11 +101,23 @@ class MqttIngest:
         client.on_subscribe = lambda *args: self.subscribed.set()
         loop = self.loop
         assert loop is not None
-        client.on_socket_open = lambda c, u, sock: loop.add_reader(sock, c.loop_read)
+        client.on_socket_open = self.on_socket_open
         client.on_socket_close = lambda c, u, sock: loop.remove_reader(sock)
         client.on_socket_register_write = lambda c, u, sock: loop.add_writer(sock, c.loop_write)
         client.on_socket_unregister_write = lambda c, u, sock: loop.remove_writer(sock)
         return client
+
+    def on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        wrapped = BufferedReads(sock)
+        client._sock = wrapped  # type: ignore[assignment]  # paho has no hook for buffered reads
+
+        def readable() -> None:
+            client.loop_read()
+            while wrapped.buffered and client._sock is wrapped:  # the kernel will not signal what we hold
+                client.loop_read()
+
+        assert self.loop is not None
+        self.loop.add_reader(sock, readable)
 
     def on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if reason.is_failure:
