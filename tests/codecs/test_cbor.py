@@ -79,7 +79,7 @@ values = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(values)
 def test_dumps_is_byte_identical_to_cbor2_canonical(value: object) -> None:
     ours = cbor.dumps(value)
@@ -99,7 +99,7 @@ def test_decoders_agree_on_arbitrary_bytes(data: bytes) -> None:
     assert same(cbor2.loads(data), ours)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(values, st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255)), min_size=1, max_size=3),
        st.integers(0, 200))
 def test_decoders_agree_on_mutated_encodings(value: object, flips: list, cut: int) -> None:

@@ -35,6 +35,8 @@ def test_encode_prints_fport_and_hex() -> None:
     (("decode", "--device", "toaster", "--port", "10", "--hex", "80"), "unknown device type"),
     (("decode", "--device", "lifebuoy", "--port", "10", "--hex", "8201"), "malformed CBOR"),
     (("decode", "--device", "lifebuoy", "--port", "10", "--hex", "xyz"), "not valid hex"),
+    (("decode", "--device", "lifebuoy", "--port", "ten", "--hex", "80"), "--port must be a number"),
+    (("decode", "--device", "lifebuoy", "--port", "10", "--base64", "!!"), "not valid base64"),
     (("encode", "--device", "lifebuoy", "presence", "present=yes", "event_seq=1"), "expected true or false"),
     (("encode", "--device", "streetlight", "set_level", "level_pct=101"), "outside 0..100"),
     (("encode", "--device", "streetlight", "set_level", "level_pct"), "expected key=value"),

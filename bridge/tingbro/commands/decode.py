@@ -15,7 +15,7 @@ from tingbro.cli import UsageError
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("decode", help="decode a payload (fPort + hex) into JSON fields")
     parser.add_argument("--device", required=True, help="device type: " + ", ".join(tingcodec.device_types()))
-    parser.add_argument("--port", required=True, type=int, help="LoRaWAN fPort")
+    parser.add_argument("--port", required=True, help="LoRaWAN fPort (1..223)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--hex", help="payload as hex, e.g. 8413182b18b400")
     source.add_argument("--base64", help="payload as base64 (as in ChirpStack events)")
@@ -39,9 +39,13 @@ def parse_payload(hex_text: str | None, base64_text: str | None) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        fport = int(args.port)
+    except ValueError:
+        raise UsageError(f"--port must be a number, not {args.port!r}") from None
     payload = parse_payload(args.hex, args.base64)
     try:
-        result = tingcodec.decode(args.port, payload, args.device, args.direction)
+        result = tingcodec.decode(fport, payload, args.device, args.direction)
     except tingcodec.CodecError as exc:
         raise UsageError(str(exc)) from None
     print(json.dumps(result, ensure_ascii=False))
