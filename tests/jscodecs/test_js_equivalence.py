@@ -133,3 +133,34 @@ def test_js_decodes_or_rejects_exactly_like_python(codecs, device, direction, fp
         assert_clean_errors(result)
     else:
         assert result == {"data": expected}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8) | st.sampled_from(["__proto__", "constructor", "toString", "hasOwnProperty"]),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.text(max_size=8) | st.sampled_from(["__proto__", "constructor", "message", "fields", "bytes", "fPort"]),
+        children, max_size=4),
+    max_leaves=12,
+)
+message_names = st.sampled_from(sorted({msg["name"] for device in DEVICES for msg in catalogue.MESSAGES[device]}))
+odd_inputs = st.one_of(
+    json_values,
+    st.fixed_dictionaries({"fPort": json_values, "bytes": json_values}),
+    st.fixed_dictionaries({"fPort": st.integers(0, 255), "bytes": st.lists(json_values, max_size=6)}),
+    st.fixed_dictionaries({"data": json_values}),
+    st.fixed_dictionaries({"data": st.fixed_dictionaries({"message": message_names, "fields": json_values})}),
+)
+
+
+@SETTINGS
+@given(st.sampled_from(DEVICES), st.sampled_from(["decodeUplink", "decodeDownlink", "encodeDownlink"]), odd_inputs)
+def test_any_input_object_gives_a_result_or_errors_never_a_throw(codecs, device, function_name, given) -> None:
+    # ScriptCodec.call raises quickjs.JSException if the codec throws.
+    result = codecs[device].call(function_name, given)
+    if "errors" in result:
+        assert_clean_errors(result)
+    elif function_name == "encodeDownlink":
+        assert set(result) == {"bytes", "fPort"}
+    else:
+        assert set(result) == {"data"}
