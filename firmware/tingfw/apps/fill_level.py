@@ -108,9 +108,12 @@ class FillLevelApp(AppBase):
         state["alarm_pending"] = pending
 
         since_report_s = state.get("since_report_s", 0) + state.get("slept_s", 0)
-        if first or since_report_s >= settings["report_interval_s"]:
+        if first or since_report_s >= settings["report_interval_s"] or state.get("status_due"):
+            # Not joined or not sent: stays due, so the next wake reports instead of waiting an interval.
+            state["status_due"] = 1
             if self.send("status", self._status_fields(distance_mm, fault, temperature_c, tilted, battery_mv)):
                 since_report_s = 0
+                state["status_due"] = 0
         state["since_report_s"] = since_report_s
         # Settings may have changed by downlink during this cycle: sleep by the new interval.
         interval_s = self.settings["measure_interval_s"]

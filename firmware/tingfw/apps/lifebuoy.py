@@ -59,12 +59,16 @@ class LifebuoyApp(AppBase):
                 retry_s = state.get("retry_s", settings["retry_interval_s"])
                 state["retry_s"] = min(retry_s * 2, settings["heartbeat_interval_s"])
 
-        if first or state["since_heartbeat_s"] >= self.settings["heartbeat_interval_s"]:
+        if first or state.get("heartbeat_due") or state["since_heartbeat_s"] >= self.settings["heartbeat_interval_s"]:
+            state["heartbeat_due"] = 1  # stays due until sent (not joined, radio busy)
             if self.send("heartbeat", self._heartbeat_fields()):
                 state["since_heartbeat_s"] = 0
                 state["changes"] = 0
+                state["heartbeat_due"] = 0
 
         sleep_s = self.settings["heartbeat_interval_s"] - state["since_heartbeat_s"]
+        if state.get("heartbeat_due"):
+            sleep_s = min(sleep_s, self.settings["retry_interval_s"])
         if state.get("pending"):
             sleep_s = min(sleep_s, state["retry_s"])
         sleep_s = max(sleep_s, 1)

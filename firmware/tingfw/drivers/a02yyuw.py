@@ -62,8 +62,9 @@ class A02YYUW:
     def read_mm(self):
         values = []
         uart = self._uart
-        # Drop whatever queued up while we slept: we want a fresh reading.
-        while uart.any():
+        # Drop whatever queued up while we slept: we want a fresh reading. One read()
+        # takes the whole buffer; a loop could spin forever on a streaming sensor.
+        if uart.any():
             uart.read()
         start = self._clock.ticks_ms()
         while True:
