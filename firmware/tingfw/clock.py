@@ -1,23 +1,10 @@
-"""The clock passed to drivers, apps and the MAC: ticks_ms / ticks_diff / sleep_ms.
+"""The watchdog inside every wait.
 
-WatchdogClock feeds the watchdog inside every sleep, in slices shorter than its timeout:
-the MAC's receive-window waits (up to 6 s + window for a join at SF12) go through
-clock.sleep_ms, so an RP2040 (watchdog max 8.3 s) is never reset in the middle of a join.
+The MAC sleeps through receive windows and duty-cycle waits on the clock passed to it (up to
+6 s + a window for a join accept at SF12, longer for duty cycle). WatchdogClock wraps the
+device clock (tingfw.radio.clock.SystemClock, which never wraps) and feeds the watchdog in
+slices shorter than its timeout, so an RP2040 (watchdog max 8.3 s) is never reset mid-join.
 """
-
-import time
-
-
-class Clock:
-    def ticks_ms(self):
-        return time.ticks_ms()
-
-    def ticks_diff(self, a, b):
-        return time.ticks_diff(a, b)
-
-    def sleep_ms(self, ms):
-        if ms > 0:
-            time.sleep_ms(ms)
 
 
 class WatchdogClock:
@@ -29,9 +16,6 @@ class WatchdogClock:
 
     def ticks_ms(self):
         return self._clock.ticks_ms()
-
-    def ticks_diff(self, a, b):
-        return self._clock.ticks_diff(a, b)
 
     def feed(self):
         self._wdt.feed()

@@ -4,27 +4,11 @@ Each fake implements exactly the small interface its driver or app uses, and rec
 was done to it so a test can assert on behaviour.
 """
 
+from tingfw.radio.clock import ManualClock
 
-class FakeClock:
-    """ticks_ms / ticks_diff / sleep_ms with time that only moves when slept or advanced."""
 
-    def __init__(self, start_ms=0):
-        self.now_ms = start_ms
-        self.slept_ms = 0
-
-    def ticks_ms(self):
-        return self.now_ms
-
-    def ticks_diff(self, a, b):
-        return a - b
-
-    def sleep_ms(self, ms):
-        if ms > 0:
-            self.now_ms += ms
-            self.slept_ms += ms
-
-    def advance(self, ms):
-        self.now_ms += ms
+class FakeClock(ManualClock):
+    """Simulated time (never wraps, like every clock passed to the MAC): moves only when slept or advanced."""
 
 
 class FakePin:

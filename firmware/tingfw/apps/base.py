@@ -71,7 +71,7 @@ class AppBase:
         self.log("joining")
         try:
             return bool(self.link.join())
-        except OSError as exc:
+        except Exception as exc:  # radio or modem trouble must not stop the device: retry next time
             self.log("join failed: %s" % exc)
             return False
 
@@ -82,7 +82,7 @@ class AppBase:
         fport, payload = self.codec.encode(self.DEVICE, message, fields)
         try:
             result = self.link.send(fport, payload, confirmed)
-        except OSError as exc:  # duty-cycle wait too long, radio error: try again next time
+        except Exception as exc:  # radio/modem error, payload too large at this DR: try again next time
             self.log("send %s failed: %s" % (message, exc))
             return None
         self.log("sent %s fport=%d %d B%s" % (message, fport, len(payload), " (confirmed)" if confirmed else ""))

@@ -74,7 +74,7 @@ class A02YYUW:
                     self._parser.feed(data, values)
                 if len(values) > self.discard_frames:
                     return values[-1]
-            if self._clock.ticks_diff(self._clock.ticks_ms(), start) >= self.timeout_ms:
+            if self._clock.ticks_ms() - start >= self.timeout_ms:
                 return None
             self._clock.sleep_ms(10)
 

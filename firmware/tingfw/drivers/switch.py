@@ -32,9 +32,9 @@ def debounce(switch, clock, stable_ms, sample_ms=50, max_ms=None):
     since = start
     while True:
         now = clock.ticks_ms()
-        if clock.ticks_diff(now, since) >= stable_ms:
+        if now - since >= stable_ms:
             return state
-        if clock.ticks_diff(now, start) >= max_ms:
+        if now - start >= max_ms:
             return state
         clock.sleep_ms(sample_ms)
         sample = switch.active()
