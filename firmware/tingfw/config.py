@@ -27,7 +27,7 @@ KEY_HEX_LENGTHS = (("dev_eui", 16), ("join_eui", 16), ("app_key", 32))
 
 class ConfigError(ValueError):
     def __init__(self, blink_code, message):
-        ValueError.__init__(self, message)
+        super().__init__(message)
         self.blink_code = blink_code
         self.message = message
 

@@ -31,13 +31,14 @@ class AppBase:
     STATE_RECORD = "app_state"
     SETTINGS_RECORD = "settings"
 
-    def __init__(self, settings, link, codec, clock, store, log=None):
+    def __init__(self, settings, link, codec, clock, store, log=None, settings_store=None):
         self.link = link
         self.codec = codec
         self.clock = clock
-        self.store = store
+        self.store = store  # state across deep sleep (RTC memory where the board has it)
+        self.settings_store = settings_store or store  # downlinked settings: flash, they must survive power loss
         self.log = log or _no_log
-        self.overlay = self._load_record(self.SETTINGS_RECORD, {})
+        self.overlay = self._load_record(self.settings_store, self.SETTINGS_RECORD, {})
         self.settings = settings
         if self.overlay:
             try:
@@ -46,12 +47,12 @@ class AppBase:
                 # An overlay that no longer validates (firmware update narrowed a range): drop it whole.
                 self.log("settings overlay dropped: %s" % exc.message)
                 self.overlay = {}
-        self.state = self._load_record(self.STATE_RECORD, {})
+        self.state = self._load_record(self.store, self.STATE_RECORD, {})
         self.downlinks_handled = 0
 
     # -- persistence -----------------------------------------------------------------
-    def _load_record(self, name, default):
-        data = self.store.read(name)
+    def _load_record(self, store, name, default):
+        data = store.read(name)
         if not data:
             return default
         try:
@@ -149,7 +150,7 @@ class AppBase:
         overlay = dict(self.overlay)
         overlay.update(changes)
         # Persist first: if the write fails we keep running on the old settings, consistently.
-        self.store.write(self.SETTINGS_RECORD, json.dumps(overlay).encode())
+        self.settings_store.write(self.SETTINGS_RECORD, json.dumps(overlay).encode())
         self.overlay = overlay
         self.settings = merged
         return APPLIED

@@ -19,8 +19,8 @@ class FillLevelApp(AppBase):
     DEVICE = "fill_level"
 
     def __init__(self, settings, link, codec, clock, store, distance, temperature=None, tilt=None,
-                 battery=None, sensor_power=None, log=None):
-        AppBase.__init__(self, settings, link, codec, clock, store, log)
+                 battery=None, sensor_power=None, log=None, settings_store=None):
+        AppBase.__init__(self, settings, link, codec, clock, store, log, settings_store)
         self.distance = distance
         self.temperature = temperature
         self.tilt = tilt

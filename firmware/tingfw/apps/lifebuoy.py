@@ -14,8 +14,8 @@ class LifebuoyApp(AppBase):
     DEVICE = "lifebuoy"
 
     def __init__(self, settings, link, codec, clock, store, presence, tamper=None, battery=None,
-                 temperature=None, log=None):
-        AppBase.__init__(self, settings, link, codec, clock, store, log)
+                 temperature=None, log=None, settings_store=None):
+        AppBase.__init__(self, settings, link, codec, clock, store, log, settings_store)
         self.presence = presence  # a Switch: active() == magnet (buoy) present
         self.tamper = tamper
         self.battery = battery

@@ -26,8 +26,8 @@ PRESENCE_FADE_MS = 1000
 class StreetlightApp(AppBase):
     DEVICE = "streetlight"
 
-    def __init__(self, settings, link, codec, clock, store, dimmer, meter, pir=None, log=None):
-        AppBase.__init__(self, settings, link, codec, clock, store, log)
+    def __init__(self, settings, link, codec, clock, store, dimmer, meter, pir=None, log=None, settings_store=None):
+        AppBase.__init__(self, settings, link, codec, clock, store, log, settings_store)
         self.dimmer = dimmer
         self.meter = meter
         self.pir = pir

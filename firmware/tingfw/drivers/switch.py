@@ -41,3 +41,14 @@ def debounce(switch, clock, stable_ms, sample_ms=50, max_ms=None):
         if sample != state:
             state = sample
             since = clock.ticks_ms()
+
+
+class Output:
+    """An output with an active level (e.g. Heltec Vext is on when low): value(1) means on."""
+
+    def __init__(self, pin, active_level=1):
+        self._pin = pin
+        self.active_level = active_level
+
+    def value(self, on):
+        self._pin.value(self.active_level if on else 1 - self.active_level)
