@@ -59,7 +59,7 @@ def check_schedule(points):
         anchor = point.get("anchor", "clock")
         if anchor in SCHEDULE_ANCHORS:
             anchor = SCHEDULE_ANCHORS.index(anchor)
-        clean = {}
+        clean = {}  # type: dict
         for name, lo, hi in SCHEDULE_POINT:
             value = anchor if name == "anchor" else point.get(name)
             _check_number("schedule[%d].%s" % (index, name), value, "int", lo, hi)

@@ -80,8 +80,7 @@ class MachineHardware:
     def deep_sleep(self, sleep_ms, wake_pin=None, wake_level=None):
         if wake_pin is not None:
             try:
-                import esp32
-
+                esp32 = __import__("esp32")  # only ESP32 ports have it (the rp2 stubs rightly lack it)
                 wake_pin.init(pull=None)  # a pull-up would leak through a closed reed switch
                 esp32.wake_on_ext0(wake_pin, esp32.WAKEUP_ANY_HIGH if wake_level else esp32.WAKEUP_ALL_LOW)
             except (ImportError, ValueError, AttributeError):

@@ -48,7 +48,7 @@ def build_sensors(cfg, board, pins, hardware, clock):
     settings = cfg["settings"]
     device = cfg["device"]
     battery_cfg = board.get("battery", {})
-    out = {}
+    out = {}  # type: dict
     from tingfw.drivers.battery import BatteryDivider
     from tingfw.drivers.switch import Switch
 
@@ -122,15 +122,15 @@ def build_link(cfg, board, hardware, clock, rtc_store):
     if radio_cfg["chip"] == "sx1262":
         from lora import SX1262  # micropython-lib lora-sx126x + lora-sync (installed by package.json)
 
-        modem = SX1262(spi, cs, hardware.pin_in(radio_cfg["busy"]), hardware.pin_in(radio_cfg["dio1"]),
-                       dio3_tcxo_millivolts=radio_cfg.get("tcxo_mv"), reset=reset)
-        radio = Sx12xxRadio(modem, clock)
+        sx1262 = SX1262(spi, cs, hardware.pin_in(radio_cfg["busy"]), hardware.pin_in(radio_cfg["dio1"]),
+                        dio3_tcxo_millivolts=radio_cfg.get("tcxo_mv"), reset=reset)
+        radio = Sx12xxRadio(sx1262, clock)
     else:
         from lora import SX1276  # micropython-lib lora-sx127x + lora-sync
 
-        modem = SX1276(spi, cs, dio0=hardware.pin_in(radio_cfg["dio0"]), dio1=hardware.pin_in(radio_cfg["dio1"]),
-                       reset=reset)
-        radio = Sx12xxRadio(modem, clock, tx_ant="PA_BOOST")
+        sx1276 = SX1276(spi, cs, dio0=hardware.pin_in(radio_cfg["dio0"]), dio1=hardware.pin_in(radio_cfg["dio1"]),
+                        reset=reset)
+        radio = Sx12xxRadio(sx1276, clock, tx_ant="PA_BOOST")
     return lorawan.Device(radio, clock, FileStore(LORAWAN_DIR), aes_factory(), bytes.fromhex(cfg["dev_eui"]),
                           bytes.fromhex(cfg["join_eui"]), bytes.fromhex(cfg["app_key"]),
                           device_class=device_class, rtc_store=rtc_store)
@@ -141,12 +141,18 @@ def build_app(cfg, link, clock, store, sensors, log, settings_store=None):
 
     device = cfg["device"]
     if device == "fill_level":
-        from tingfw.apps.fill_level import FillLevelApp as App
+        from tingfw.apps.fill_level import FillLevelApp
+
+        app_class = FillLevelApp  # type: type
     elif device == "lifebuoy":
-        from tingfw.apps.lifebuoy import LifebuoyApp as App
+        from tingfw.apps.lifebuoy import LifebuoyApp
+
+        app_class = LifebuoyApp
     else:
-        from tingfw.apps.streetlight import StreetlightApp as App
-    return App(cfg["settings"], link, tingcodec, clock, store, log=log, settings_store=settings_store, **sensors)
+        from tingfw.apps.streetlight import StreetlightApp
+
+        app_class = StreetlightApp
+    return app_class(cfg["settings"], link, tingcodec, clock, store, log=log, settings_store=settings_store, **sensors)
 
 
 def start(config_text, hardware, clock, log, link_factory=None, stores=None):

@@ -133,7 +133,7 @@ class FillLevelApp(AppBase):
         }
 
     def _alarm_fields(self, bits, distance_mm, temperature_c):
-        fields = {}
+        fields = {}  # type: dict
         for index in range(len(ALARM_BITS)):
             fields[ALARM_BITS[index]] = bool(bits & (1 << index))
         fields["distance_mm"] = clamp(distance_mm, 0, 5100) if distance_mm is not None else 0

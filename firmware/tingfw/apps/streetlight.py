@@ -156,7 +156,7 @@ class StreetlightApp(AppBase):
                 self.fade = None
             else:
                 self.output = start + (end - start) * progress
-        self.dimmer.set_level(int(self.output + 0.5))
+        self.dimmer.set_level(int(target if self.output is None else self.output + 0.5))
 
     # -- inputs ----------------------------------------------------------------------
     def _presence(self, now_ms):

@@ -60,7 +60,7 @@ class A02YYUW:
         self.discard_frames = discard_frames
 
     def read_mm(self):
-        values = []
+        values = []  # type: list[int]
         uart = self._uart
         # Drop whatever queued up while we slept: we want a fresh reading. One read()
         # takes the whole buffer; a loop could spin forever on a streaming sensor.
