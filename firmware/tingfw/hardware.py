@@ -58,6 +58,10 @@ class MachineHardware:
     def sleep_us(self):
         return time.sleep_us
 
+    def idle_sleep(self):
+        """Light sleep for long waits, where the port keeps ticks_ms running through it (ESP32)."""
+        return machine.lightsleep if self.mcu.startswith("esp32") else None
+
     def watchdog(self, timeout_ms):
         return machine.WDT(timeout=timeout_ms)
 

@@ -163,7 +163,10 @@ def start(config_text, hardware, clock, log, link_factory=None, stores=None):
     board = boards.get(cfg["board"])
     pins = boards.pin_map(cfg["board"], cfg["pins"])
     wdt = hardware.watchdog(board["wdt_max_ms"])
-    clock = WatchdogClock(clock, wdt, min(1000, board["wdt_max_ms"] // 4))
+    # Light sleep through long waits on battery devices with the own MAC (an AT modem's UART must stay awake).
+    battery_spi = cfg["device"] != "streetlight" and board["radio"]["chip"] != "at_wio_e5"
+    clock = WatchdogClock(clock, wdt, min(1000, board["wdt_max_ms"] // 4),
+                          hardware.idle_sleep() if battery_spi else None)
     if stores is None:
         from lorawan.stores import FileStore, RtcStore
 
