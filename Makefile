@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-debian setup-python setup-node test lint lint-firmware bench demo clean firmware flash
+.PHONY: setup setup-debian setup-python setup-node test lint lint-firmware bench demo clean codecs firmware flash
 
 setup: setup-debian setup-python setup-node
 	@echo "setup done: now run 'make test'"
@@ -50,6 +50,11 @@ flash: firmware
 
 bench:
 	$(BIN)/python -m bench
+
+# Regenerate what is derived from the message catalogue (tests fail while it is stale).
+codecs:
+	$(BIN)/python codecs/gen_vectors.py
+	$(BIN)/python codecs/gen_readme.py
 
 demo:
 	$(BIN)/tingbro demo

@@ -56,7 +56,8 @@ def _msg(name, direction, fport, fields, doc=""):
 
 
 # Shared field definitions (same wire form wherever they appear).
-TEMPERATURE_C = _int("temperature_c", "°C", -40, 85, scale=2, doc="0.5 °C steps")
+TEMPERATURE_C = _int("temperature_c", "°C", -40, 125, scale=2,
+                     doc="0.5 °C steps; up to 125 °C so a fire is still reported")
 BATTERY_MV = _int("battery_mv", "mV", 0, 5100, step=20, doc="20 mV steps")
 
 # fPorts: 1..9 common uplinks, 10..19 device uplinks, 20..39 device downlinks.
@@ -95,7 +96,7 @@ FILL_LEVEL_MESSAGES = (
         _int("report_interval_s", "s", 60, 86400),
     )),
     _msg("set_alarm_thresholds", "down", 21, (
-        _int("fire_temperature_c", "°C", 0, 85, scale=2, doc="0 disables"),
+        _int("fire_temperature_c", "°C", 0, 125, scale=2, doc="0 disables"),
         _int("fire_rise_c_per_min", "°C/min", 0, 20, scale=2, doc="0 disables"),
         _int("fill_distance_mm", "mm", 0, 5100, step=20, doc="alarm when distance <= this; 0 disables"),
         _int("tilt_deg", "°", 0, 90, doc="alarm when tilted beyond this; 0 disables"),
@@ -124,7 +125,7 @@ LIFEBUOY_MESSAGES = (
 SCHEDULE_POINT = (
     _sub("level_pct", "%", 7, 0, 100),
     _sub("time_min", "min", 12, -720, 1439,
-         doc="anchor clock: minute of the day 0..1439 (UTC); sunset/sunrise: offset -720..720"),
+         doc="minutes after the anchor (negative: before); clock: after UTC midnight of each day in days_mask"),
     _sub("anchor", "", 2, 0, 2, values=("clock", "sunset", "sunrise")),
     _sub("days_mask", "", 7, 1, 127, doc="bit 0 = Monday .. bit 6 = Sunday"),
 )

@@ -1,19 +1,23 @@
 # Decode payloads of the catalogue's messages.
 #
-# Decoders are compiled once per message at import (a list of small converter closures),
-# so decoding is one CBOR parse plus a loop over the fields. On CPython the CBOR parse
-# uses cbor2's C decoder when it is installed; set_cbor_backend("pure") switches to
-# tingcodec.cbor (always available, the only one on MicroPython).
+# Each message gets a decoder compiled from the catalogue (a list of small converter
+# closures), so decoding is one CBOR parse plus a loop over the fields. On CPython the
+# CBOR parse uses cbor2's C decoder when it is installed (set_cbor_backend("pure")
+# switches to tingcodec.cbor, the only one on MicroPython), and fastdecode.py generates a
+# faster decoder per message in front of the reference one.
 #
 # A payload must be exactly what our encoders write (RFC 8949 preferred serialization):
 # after decoding, it is re-encoded and compared, which rejects trailing bytes and
 # non-shortest heads the same way in both backends.
 
+import sys
+
 from . import catalogue, cbor
 from .errors import CodecError
-from .lookup import device_type
+from .lookup import device_type, message_for_port
 
-_BACKEND = {"loads": cbor.loads, "dumps": cbor.dumps, "name": "pure"}
+_BACKEND = {"loads": cbor.loads, "name": "pure"}
+_loads = cbor.loads  # the hot path reads this global rather than the dict
 
 
 def set_cbor_backend(name):
@@ -21,32 +25,31 @@ def set_cbor_backend(name):
     previous = _BACKEND["name"]
     if name == "pure":
         _BACKEND["loads"] = cbor.loads
-        _BACKEND["dumps"] = cbor.dumps
     elif name == "cbor2":
         import cbor2  # noqa: PLC0415 - optional, CPython only
 
         _BACKEND["loads"] = cbor2.loads
-        _BACKEND["dumps"] = _cbor2_canonical(cbor2)
     else:
         raise CodecError("unknown CBOR backend %r" % (name,))
     _BACKEND["name"] = name
+    global _loads
+    _loads = _BACKEND["loads"]
     return previous
-
-
-def _cbor2_canonical(cbor2):
-    def dumps(obj):
-        return cbor2.dumps(obj, canonical=True)
-    return dumps
 
 
 def cbor_backend():
     return _BACKEND["name"]
 
 
-try:
-    set_cbor_backend("cbor2")
-except ImportError:
-    pass
+# Generated decoders and cbor2 on CPython only. MicroPython keeps the closures (no
+# compiler RAM spent) and never picks up micropython-lib's lenient cbor2 module.
+USE_GENERATED = sys.implementation.name == "cpython"
+
+if USE_GENERATED:
+    try:
+        set_cbor_backend("cbor2")
+    except ImportError:
+        pass
 
 
 def _wire_bounds(field):
@@ -132,13 +135,13 @@ def _list_decoder(field):
 _DECODER_MAKERS = {"int": _int_decoder, "flags": _flags_decoder, "enum": _enum_decoder, "list": _list_decoder}
 
 
-def _compile_decoder(msg):
+def _compile_decoder(msg, generated):
     converters = tuple(_DECODER_MAKERS[field["kind"]](field) for field in msg["fields"])
     required = sum(1 for field in msg["fields"] if not field["optional"])
     known = len(converters)
     name = msg["name"]
 
-    def decode_items(items):
+    def decode_items(items, payload):
         if type(items) is not list:
             raise CodecError("message %s: payload is not a CBOR array" % name)
         count = len(items)
@@ -147,42 +150,60 @@ def _compile_decoder(msg):
         fields = {}
         for i in range(count if count < known else known):
             converters[i](items[i], fields)  # items beyond `known` are newer fields: ignored
+        try:  # our own encoder, whatever parsed: it also refuses what our loads refuses
+            canonical = cbor.dumps(items)
+        except cbor.CBOREncodeError:
+            canonical = None
+        if canonical != payload:
+            raise CodecError("payload is not in preferred serialization (trailing or non-shortest bytes)")
         return {"message": name, "fields": fields}
+    if generated:
+        from .fastdecode import compile_fast  # noqa: PLC0415 - CPython only
+
+        return compile_fast(msg, converters, decode_items)
     return decode_items
 
 
-def _build_decoders():
-    by_port = {}
+def build_decoders(generated=USE_GENERATED):
+    """(device, direction, fport) -> decoder(items, payload) for every message.
+    generated=False gives the reference (closure) decoders, as on MicroPython."""
+    flat = {}
     for device, messages in catalogue.MESSAGES.items():
-        ports = {"up": {}, "down": {}}
         for msg in messages:
-            ports[msg["direction"]][msg["fport"]] = _compile_decoder(msg)
-        by_port[device] = ports
-    return by_port
+            flat[(device, msg["direction"], msg["fport"])] = _compile_decoder(msg, generated)
+    return flat
 
 
-_BY_PORT = _build_decoders()
+# CPython compiles every decoder up front; MicroPython compiles each on first use, so a
+# device spends RAM only on the few messages it actually decodes.
+_DECODERS = build_decoders() if USE_GENERATED else {}
+
+
+def _find_decoder(fport, device, direction):
+    # the slow path: aliases, first use on MicroPython, and a clear error for anything unknown
+    canonical = device_type(device)
+    msg = message_for_port(canonical, fport, direction)
+    key = (canonical, direction, msg["fport"])
+    decoder = _DECODERS.get(key)
+    if decoder is None:
+        decoder = _DECODERS[key] = _compile_decoder(msg, USE_GENERATED)
+    return decoder
 
 
 def decode(fport, payload, device, direction="up"):
     """Decode an application payload -> {"message": name, "fields": {...}}; CodecError on bad input."""
-    ports = _BY_PORT[device_type(device)]
-    if direction not in ports:
-        raise CodecError("direction must be 'up' or 'down', not %r" % (direction,))
-    decoder = ports[direction].get(fport) if type(fport) is int else None
-    if decoder is None:
-        raise CodecError("no %slink message on fPort %r for %s" % (direction, fport, device))
-    if not isinstance(payload, (bytes, bytearray)):
-        raise CodecError("payload must be bytes")
     try:
-        items = _BACKEND["loads"](payload)
+        decoder = _DECODERS.get((device, direction, fport))
+    except TypeError:  # an unhashable argument
+        decoder = None
+    if decoder is None or type(fport) is not int:  # True == 1 would otherwise find fPort 1
+        decoder = _find_decoder(fport, device, direction)
+    if type(payload) is not bytes:
+        if not isinstance(payload, bytearray):
+            raise CodecError("payload must be bytes")
+        payload = bytes(payload)
+    try:
+        items = _loads(payload)
     except Exception as exc:  # cbor2 raises its own error types; all mean "malformed"
         raise CodecError("malformed CBOR: %s" % exc) from None
-    result = decoder(items)
-    try:
-        canonical = _BACKEND["dumps"](items)
-    except Exception:
-        canonical = None
-    if canonical != payload:
-        raise CodecError("payload is not in preferred serialization (trailing or non-shortest bytes)")
-    return result
+    return decoder(items, payload)

@@ -23,9 +23,11 @@ def _round_half_away(numerator, denominator):
     return quotient if numerator >= 0 else -quotient
 
 
-def _int_wire(field, value):
+def _int_wire(field, value, clamp=False):
     name = field["name"]
     value = _number(name, value)
+    if clamp:  # a sensor reading beyond the range is sent as the range end
+        value = field["min"] if value < field["min"] else field["max"] if value > field["max"] else value
     if value < field["min"] or value > field["max"]:
         raise CodecError("field %s: %r outside %r..%r %s" % (name, value, field["min"], field["max"],
                                                             field["unit"]))
@@ -89,7 +91,7 @@ def _list_wire(field, value):
     return items
 
 
-def _field_wire(field, fields, used):
+def _field_wire(field, fields, used, clamp):
     kind = field["kind"]
     if kind == "flags":
         return _flags_wire(field, fields, used)
@@ -97,7 +99,7 @@ def _field_wire(field, fields, used):
     used.append(name)
     value = fields[name]
     if kind == "int":
-        return _int_wire(field, value)
+        return _int_wire(field, value, clamp)
     if kind == "enum":
         return _enum_wire(name, field["values"], value)
     return _list_wire(field, value)
@@ -109,7 +111,7 @@ def _present(field, fields):
     return field["name"] in fields
 
 
-def encode_items(device, message, fields):
+def encode_items(device, message, fields, clamp=False):
     """Validate fields and return (fport, list of wire items) without serializing."""
     msg = message_spec(device_type(device), message)
     if not isinstance(fields, dict):
@@ -123,7 +125,7 @@ def encode_items(device, message, fields):
     used = []
     for field in specs[:count]:
         if field["kind"] == "flags" or field["name"] in fields:
-            items.append(_field_wire(field, fields, used))
+            items.append(_field_wire(field, fields, used, clamp))
         elif field["optional"]:
             items.append(_int_wire(field, field["default"]))
         else:
@@ -134,7 +136,10 @@ def encode_items(device, message, fields):
     return msg["fport"], items
 
 
-def encode(device, message, fields):
-    """Encode a message by name -> (fport, payload bytes); CodecError on bad input."""
-    fport, items = encode_items(device, message, fields)
+def encode(device, message, fields, clamp=False):
+    """Encode a message by name -> (fport, payload bytes); CodecError on bad input.
+
+    clamp=True (for a device's own readings) sends a number beyond a field's range as the
+    range end instead of refusing it; commands are validated strictly (the default)."""
+    fport, items = encode_items(device, message, fields, clamp)
     return fport, cbor.dumps(items)

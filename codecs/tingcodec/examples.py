@@ -3,10 +3,11 @@
 # device does not need this module.
 
 from . import catalogue, cbor
+from .crc import crc16
+from .encoder import encode
 
 _COMMON = {
     "device_info": {"firmware_major": 1, "firmware_minor": 4, "firmware_patch": 2, "reset_cause": "power_on"},
-    "config_ack": {"command_fport": 20, "result": "applied", "applied_crc16": 0x4C1D},
 }
 
 TYPICAL = {
@@ -48,6 +49,10 @@ TYPICAL = {
 
 def typical(device, message):
     """A realistic set of fields for the message."""
+    if message == "config_ack":  # acknowledges the device's first downlink, applied unchanged
+        command = [m for m in catalogue.MESSAGES[device] if m["direction"] == "down"][0]
+        fport, payload = encode(device, command["name"], TYPICAL[device][command["name"]])
+        return {"command_fport": fport, "result": "applied", "applied_crc16": crc16(payload)}
     if message in _COMMON:
         fields = dict(_COMMON[message])
         if message == "device_info":
