@@ -92,6 +92,7 @@ class Device:
             if accept is not None:
                 self._start_session(accept, dev_nonce, dr)
                 return True
+        self.radio.sleep()
         return False
 
     def _receive_join_accept(self, tx_end, freq_hz, dr):
@@ -158,7 +159,8 @@ class Device:
         """Milliseconds until some enabled channel may transmit (0 = now)."""
         now = self.clock.ticks_ms()
         waits = [self.ledger.wait_ms(self.session.channels[i][0], now) for i in self.session.enabled_channels()]
-        return min(w for w in waits if w is not None) if waits else 0
+        waits = [w for w in waits if w is not None]
+        return min(waits) if waits else 0
 
     def send(self, fport, payload, confirmed=False):
         """Send one uplink (NbTrans transmissions of the same frame); returns a SendResult."""
@@ -167,22 +169,24 @@ class Device:
             raise NotJoined("join() first")
         if not 1 <= fport <= 223:
             raise ValueError("application FPort is 1..223")
-        limit = self.region.MAX_PAYLOAD[session.dr]
+        region = self.region
+        dr, tx_power, ack_req, restore = session.dr, session.tx_power, False, False
+        if self.adr:  # the back-off may lower the DR: check the payload against the DR actually used
+            ack_req, dr, tx_power, restore = adr_backoff(session.adr_ack_cnt, dr, tx_power, region.ADR_ACK_LIMIT,
+                                                         region.ADR_ACK_DELAY, region.UPLINK_DR_MIN)
+        limit = region.MAX_PAYLOAD[dr]
         if len(payload) > limit:
-            raise PayloadTooLarge("payload of %d bytes exceeds %d at DR%d" % (len(payload), limit, session.dr))
-        fopts = self._take_fopts(min(frame.FOPTS_MAX, limit - len(payload)))
-        fctrl = frame.FCTRL_ACK if self._ack_pending else 0
+            raise PayloadTooLarge("payload of %d bytes exceeds %d at DR%d" % (len(payload), limit, dr))
+        # nothing was changed up to here: a refused payload costs no counter and no state
+        fctrl = (frame.FCTRL_ACK if self._ack_pending else 0) | (frame.FCTRL_ADR if self.adr else 0) | (
+            frame.FCTRL_ADR_ACK_REQ if ack_req else 0)
         self._ack_pending = False
         if self.adr:
-            fctrl |= frame.FCTRL_ADR
-            ack_req, session.dr, session.tx_power, restore = adr_backoff(
-                session.adr_ack_cnt, session.dr, session.tx_power, self.region.ADR_ACK_LIMIT,
-                self.region.ADR_ACK_DELAY, self.region.UPLINK_DR_MIN)
             session.adr_ack_cnt += 1
-            if ack_req:
-                fctrl |= frame.FCTRL_ADR_ACK_REQ
-            if restore:
-                session.ch_mask |= (1 << len(self.region.DEFAULT_CHANNELS)) - 1
+        session.dr, session.tx_power = dr, tx_power
+        if restore:
+            session.ch_mask |= (1 << len(region.DEFAULT_CHANNELS)) - 1
+        fopts = self._take_fopts(min(frame.FOPTS_MAX, limit - len(payload)))
         fcnt = session.fcnt_up
         if fcnt > 0xFFFFFFFF:
             raise ValueError("FCntUp exhausted: rejoin")

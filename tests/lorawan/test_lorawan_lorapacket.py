@@ -114,6 +114,18 @@ def test_lora_packet_verifies_and_decrypts_our_frames(interpreter: str, tmp_path
     cases = uplink_cases(rng)
     (tmp_path / "cases.json").write_text(json.dumps(cases))
     phys = json.loads(_run(interpreter, MPY / "xcheck_build.py", str(tmp_path / "cases.json")))
+    _assert_lora_packet_agrees(cases, phys, tmp_path)
+
+
+@pytest.mark.parametrize("interpreter", _interpreters())
+def test_lora_packet_verifies_frames_from_device_send(interpreter: str, tmp_path: Path) -> None:
+    cases = json.loads(_run(interpreter, MPY / "xcheck_device.py", str(SEED)))
+    assert len(cases) >= 12 and any(c["fopts"] for c in cases) and any(c["fcnt"] > 0xFFFF for c in cases)
+    _assert_lora_packet_agrees(cases, [c["phy"] for c in cases], tmp_path)
+
+
+def _assert_lora_packet_agrees(cases: list[dict], phys: list[str], tmp_path: Path) -> None:
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
     (tmp_path / "phys.json").write_text(json.dumps(phys))
     node = run_node(NODE_VERIFY, str(tmp_path / "cases.json"), str(tmp_path / "phys.json"))
     assert node.returncode == 0, node.stderr

@@ -71,6 +71,18 @@ def test_oversize_payload_fails_before_anything_is_sent():
     mpytest.raises(ValueError, device.send, 0, b"x")
 
 
+def test_oversize_after_adr_backoff_lowers_the_data_rate():
+    device, radio, net, clock, store = joined()
+    device.session.dr = 3
+    device.session.tx_power = 0
+    device.session.adr_ack_cnt = 64 + 32  # this uplink steps the DR down to DR2 (51 bytes)
+    sent = len(radio.sent)
+    mpytest.raises(PayloadTooLarge, device.send, 2, bytes(100))
+    assert len(radio.sent) == sent and device.session.dr == 3 and device.session.adr_ack_cnt == 96
+    device.send(2, bytes(51))
+    assert device.session.dr == 2 and radio.sent[-1][3] == 10
+
+
 def test_replayed_and_forged_downlinks_are_rejected():
     device, radio, net, clock, store = joined(device_class="C")
     phy = net.downlink_now(9, b"one")
@@ -229,6 +241,24 @@ def test_adr_ack_req_after_limit_and_backoff():
     assert not net.uplinks[-1].adr_ack_req
 
 
+def test_back_to_back_uplinks_keep_each_sub_band_under_one_percent():
+    device, radio, net, clock, store = joined()
+    device.adr = False
+    device.session.dr = 0  # SF12: 1.5 s per frame, so the 1 % limit binds quickly
+    first = len(radio.sent)
+    for _ in range(60):
+        device.send(2, bytes(10))
+    frames = radio.sent[first:]
+    from lorawan.airtime import time_on_air_ms
+    # RP002's off-time rule: after a frame of airtime T the band stays closed for T x (1/1% - 1)
+    airtimes = [time_on_air_ms(len(f[1]), f[3], f[4]) for f in frames]
+    for i in range(1, len(frames)):
+        assert frames[i][0] - frames[i - 1][0] >= 100 * airtimes[i - 1], (frames[i - 1][0], frames[i][0])
+    span = frames[-1][0] + airtimes[-1] - frames[0][0]
+    assert sum(airtimes) * 100 <= span + 100 * airtimes[-1]  # 1 % over the run (the last frame's off-time pending)
+    assert device.time_until_send_ms() > 0
+
+
 def test_join_retries_respect_backoff_and_never_reuse_dev_nonce():
     device, radio, net, clock, store = simnet.make()
     net.answer_joins = False
@@ -266,6 +296,44 @@ def test_rtc_store_resumes_at_exact_counter():
         device.send(2, b"a")
     reborn = simnet.make(store=store, rtc=rtc, net=net, clock=clock)[0]
     assert reborn.session.fcnt_up == 3
+
+
+def test_port0_mac_commands_are_decrypted_with_nwk_s_key():
+    device, radio, net, clock, store = joined(battery=lambda: 42)
+    net.queue.append((0, bytes((mc.DEV_STATUS,)), b"", False))
+    assert device.send(2, b"a").downlinks == []  # port 0 is for the MAC, not the app
+    device.send(2, b"b")
+    assert mc.split(net.uplinks[-1].fopts, mc.UP_LENGTH) == [(mc.DEV_STATUS, bytes((42, 7)))]
+
+
+def test_class_c_downlink_mac_commands_are_ignored():
+    device, radio, net, clock, store = joined(device_class="C")
+    state = net.sessions[simnet.DEV_ADDR]
+    from lorawan import network
+    phy = network.build_downlink(state[0], state[1], simnet.DEV_ADDR, state[3], fport=3, payload=b"on",
+                                 fopts=mc.link_adr_req(0, 7, 0b001, 0, 3))
+    state[3] += 1
+    radio.class_c_queue.append(phy)
+    assert device.poll(10) == [(3, b"on")]
+    assert device.session.nb_trans == 1 and device.session.ch_mask == 0b111
+
+
+def test_replayed_join_accept_is_rejected():
+    device, radio, net, clock, store = joined()
+    net.join_nonce -= 1  # the network would send the same JoinNonce again
+    assert not device.join(attempts=1)
+    assert device.rejected_downlinks == 1 and not device.joined
+    assert device.join(attempts=1)  # a fresh JoinNonce is fine
+
+
+def test_dev_nonce_counter_survives_reboots_without_session():
+    store = simnet.MemStore()
+    net = simnet.Network()
+    net.answer_joins = False
+    for _ in range(3):
+        device = simnet.make(store=store, net=net)[0]
+        assert not device.join(attempts=2)
+    assert net.used_dev_nonces == [0, 1, 2, 3, 4, 5]
 
 
 mpytest.main(globals())

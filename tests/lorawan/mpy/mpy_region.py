@@ -6,6 +6,7 @@ from lorawan import region_eu868 as eu868
 from lorawan import session as session_codec
 from lorawan.adr import adr_backoff
 from lorawan.airtime import time_on_air_ms, time_on_air_us
+from lorawan.crc32 import crc32, crc32_loop
 from lorawan.dutycycle import DutyCycleLedger
 from lorawan.joinbackoff import HOUR_MS, JoinBackoff
 
@@ -104,6 +105,12 @@ def test_session_encoding_round_trip():
                  "ch_mask", "sticky", "channels", "rx2_freq_hz", "rx1_delay_ms", "dr"):
         assert getattr(back, name) == getattr(s, name), name
     mpytest.raises(ValueError, session_codec.decode, eu868, data[:20])
+
+
+def test_crc32_fallback_matches_native():
+    for data in (b"", b"123456789", bytes(range(256))):
+        assert crc32_loop(data) == crc32(data)
+    assert crc32_loop(b"123456789") == 0xCBF43926  # the CRC-32 check value
 
 
 mpytest.main(globals())
