@@ -28,10 +28,11 @@ class AtTimeout(AtModemError):
 
 
 class SendResult:
-    def __init__(self, acked, downlinks, fcnt_up):
+    def __init__(self, fcnt_up, acked, downlinks, fpending):
+        self.fcnt_up = fcnt_up  # None where the module does not tell
         self.acked = acked  # True/False for a confirmed uplink, None otherwise
         self.downlinks = downlinks  # [(fport, bytes)]
-        self.fcnt_up = fcnt_up  # None where the module does not tell
+        self.fpending = fpending  # the network has more to send; None where the module does not tell
 
 
 def _hex(data):
@@ -119,8 +120,8 @@ class _AtLink:
                 continue
             text = body_of(line) if body_of else line
             event = None if text is None else p.classify(text, table)
-            if event is None:
-                self.ignored_lines += 1
+            if event is None or (event == p.DONE and p.START not in events):
+                self.ignored_lines += 1  # unknown, or a late 'Done' of an earlier command
                 continue
             events.append(event)
             if event in terminal or event in p.TERMINAL_ERRORS:
@@ -148,6 +149,15 @@ class _AtLink:
         return found
 
     # -- the app-facing API shared with lorawan.Device ---------------------
+    def join(self, attempts=1):
+        """OTAA join; True once joined. The module keeps and persists its own DevNonce."""
+        self.joined = False
+        for _ in range(attempts):
+            if self._join_once():
+                self.joined = True
+                break
+        return self.joined
+
     def poll(self, timeout_ms=0):
         """Class C (and late Class A) downlinks printed since the last call, [(fport, bytes)]."""
         self._linger(timeout_ms)
@@ -208,13 +218,12 @@ class WioE5(_AtLink):
         self._expect_echo('AT+KEY=APPKEY,"%s"' % app_key.upper(), "KEY", "AT+KEY=APPKEY")
         self._expect_echo("AT+ADR=%s" % ("ON" if adr else "OFF"), "ADR")
 
-    def join(self):
-        events = self._command("AT+JOIN", "AT+JOIN", p.WIO_JOIN, self.join_timeout_ms, (p.DONE,),
+    def _join_once(self):
+        events = self._command("AT+JOIN", "AT+JOIN", p.WIO_JOIN, self.join_timeout_ms, (p.DONE, p.ALREADY_JOINED),
                                lambda line: p.wio_body(line, "JOIN"))
-        self.joined = p.JOINED in events
-        if not self.joined and p.ERROR in events:
+        if p.ERROR in events:
             raise AtModemError("module refused AT+JOIN: not in OTAA mode or bad settings")
-        return self.joined  # False on "Join failed", busy or duty-cycle: try again later
+        return p.JOINED in events or p.ALREADY_JOINED in events  # False: failed, busy or duty cycle
 
     def send(self, fport, payload, confirmed=False):
         self._check_send(fport, payload)
@@ -226,7 +235,7 @@ class WioE5(_AtLink):
                                self.send_timeout_ms, (p.DONE,), lambda line: p.wio_body(line, name))
         self._raise_on_error(events, "AT+" + name)
         acked = (p.ACK in events) if confirmed else None
-        return SendResult(acked, self._take_downlinks(), self._uplink_counter())
+        return SendResult(self._uplink_counter(), acked, self._take_downlinks(), p.FPENDING in events)
 
     def _uplink_counter(self):
         # '+LW: ULDL, <up>, <down>': the counter for the next uplink, so the one just sent is up - 1
@@ -263,14 +272,13 @@ class Rui3(_AtLink):
             raise AtModemError("the AppKey must be 32 hex digits")
         self._set("AT+APPKEY=%s" % app_key.upper(), "AT+APPKEY")
 
-    def join(self):
-        # one attempt, no auto-join: back-off between attempts is the app's (and 1.0.4's) business
+    def _join_once(self):
+        # one attempt per command, no auto-join: the module spaces its own retransmissions
         events = self._command("AT+JOIN=1:0:8:1", "AT+JOIN", p.RUI3_JOIN, self.join_timeout_ms,
                                (p.JOINED, p.JOIN_FAILED))
         if p.ERROR in events:
             raise AtModemError("module refused AT+JOIN")
-        self.joined = p.JOINED in events
-        return self.joined
+        return p.JOINED in events
 
     def send(self, fport, payload, confirmed=False):
         self._check_send(fport, payload)
@@ -282,4 +290,4 @@ class Rui3(_AtLink):
         self._raise_on_error(events, "AT+SEND")
         self._linger(self.linger_ms)
         acked = (p.ACK in events) if confirmed else None
-        return SendResult(acked, self._take_downlinks(), None)
+        return SendResult(None, acked, self._take_downlinks(), None)

@@ -12,8 +12,10 @@ START = "start"
 DONE = "done"
 OK = "ok"
 JOINED = "joined"
+ALREADY_JOINED = "already joined"
 JOIN_FAILED = "join failed"
 ACK = "ack"
+FPENDING = "frame pending"
 NO_ACK = "no ack"
 TX_DONE = "tx done"
 NOT_JOINED = "not joined"
@@ -29,7 +31,7 @@ TERMINAL_ERRORS = (NOT_JOINED, BUSY, NO_BAND, NO_CHANNEL, LENGTH, ERROR)
 # Wio-E5: lines are "+<CMD>: <text>"; tables match <text>. Longest-specific first.
 WIO_JOIN = (
     ("Network joined", JOINED),
-    ("Joined already", JOINED),
+    ("Joined already", ALREADY_JOINED),
     ("Join failed", JOIN_FAILED),
     ("Done", DONE),
     ("Start", START),
@@ -42,6 +44,7 @@ WIO_SEND = (
     ("Done", DONE),
     ("Start", START),
     ("ACK Received", ACK),
+    ("FPENDING", FPENDING),
     ("Please join network first", NOT_JOINED),
     ("Length error", LENGTH),
     ("No free channel", NO_CHANNEL),

@@ -15,8 +15,9 @@ time-scaled clock scales the protocol timing too.
 import socket
 import time
 
+from lorawan.airtime import time_on_air_us  # pure PHY arithmetic shared with the MAC
+
 from tingfw.radio import gwmp
-from tingfw.radio.airtime import time_on_air_us
 
 try:
     import select
@@ -27,7 +28,9 @@ _DATAGRAM_MAX = 2048
 _POLL_STEP_MS = 5  # wall-clock granularity of waits
 _EU868_TX_MIN_HZ = 863000000
 _EU868_TX_MAX_HZ = 870000000
-_TOO_EARLY_MS = 30000  # a packet forwarder's JIT queue refuses packets scheduled this far ahead
+_TOO_EARLY_MS = 30000
+_TX_ACK_HISTORY = 64
+_JIT_QUEUE_MAX = 32  # lora_pkt_fwd's JIT queue length  # a packet forwarder's JIT queue refuses packets scheduled this far ahead
 # Channel index as an 8-channel EU868 gateway numbers them (3 defaults, then 867.1-867.9 MHz).
 _CHANNELS_HZ = (868100000, 868300000, 868500000, 867100000, 867300000, 867500000, 867700000, 867900000)
 
@@ -41,9 +44,13 @@ class UdpTransport:
         self._sock.connect(self._address)
         self._poller = select.poll()
         self._poller.register(self._sock, select.POLLIN)
+        self.send_errors = 0
 
     def send(self, datagram):
-        self._sock.send(datagram)
+        try:
+            self._sock.send(datagram)
+        except OSError:  # ECONNREFUSED while no server listens: UDP is lossy, a gateway carries on
+            self.send_errors += 1
 
     def recv(self, timeout_ms=0):
         """One datagram, or None when none arrives within timeout_ms (wall clock)."""
@@ -65,19 +72,22 @@ class VirtualGateway:
         self.transport = transport
         self.gateway_eui = gwmp.eui_bytes(gateway_eui)
         self.clock = clock
+        # clock ms between socket checks while waiting: 5 ms of wall time whatever the time scale
+        self.poll_step_ms = max(1, int(_POLL_STEP_MS * getattr(clock, "time_scale", 1)))
         self.keepalive_ms = keepalive_ms
         self.stat_interval_ms = stat_interval_ms  # gateway statistics, as a packet forwarder sends them
         self._token = 0
         self._last_pull_ms = None
         self._last_stat_ms = clock.ticks_ms()
         self._stat_counts = [0, 0, 0]  # uplinks, PULL_RESP received, downlinks accepted since the last stat
-        self._downlinks = []  # [air_ms, freq_hz, sf, bw_khz, ipol, payload]
+        self._downlinks = []  # [air_ms, freq_hz, sf, bw_khz, ipol, payload, end_ms]
         # counters a test or a fleet report can read
         self.push_sent = 0
         self.push_acked = 0
         self.pull_sent = 0
         self.pull_acked = 0
-        self.tx_acks = []  # (token, error) for every PULL_RESP
+        self.tx_acks = []  # (token, error) of the latest PULL_RESPs, at most _TX_ACK_HISTORY
+        self.tx_ack_counts = {}  # error -> count, over the gateway's life
         self.bad_datagrams = 0
         self._keepalive()  # announce ourselves so the server can send PULL_RESP
 
@@ -122,7 +132,7 @@ class VirtualGateway:
     def wait_ms(self, ms):
         """Let `ms` of clock time pass while serving the socket."""
         deadline_ms = self.clock.ticks_ms() + ms
-        step_ms = max(1, int(_POLL_STEP_MS * self.clock.time_scale))
+        step_ms = self.poll_step_ms
         while True:
             self.service()
             remaining_ms = deadline_ms - self.clock.ticks_ms()
@@ -155,33 +165,50 @@ class VirtualGateway:
             if delta_us >= 0x80000000:
                 delta_us -= 0x100000000
             air_ms = now_ms + delta_us // 1000
+        payload = txpk["payload"]
+        end_ms = air_ms + time_on_air_us(len(payload), txpk["sf"], txpk["bw_khz"], crc=False) // 1000
+        self._forget_past(now_ms)
         if not _EU868_TX_MIN_HZ <= txpk["freq_hz"] <= _EU868_TX_MAX_HZ:
             error = gwmp.TX_FREQ
         elif air_ms < now_ms:
             error = gwmp.TX_TOO_LATE
         elif air_ms - now_ms > _TOO_EARLY_MS:
             error = gwmp.TX_TOO_EARLY
+        elif len(self._downlinks) >= _JIT_QUEUE_MAX or self._overlaps(air_ms, end_ms):
+            error = gwmp.TX_COLLISION  # one TX chain: a packet forwarder's JIT queue refuses overlaps
         else:
             error = gwmp.TX_OK
             self._stat_counts[2] += 1
-            self._downlinks.append([air_ms, txpk["freq_hz"], txpk["sf"], txpk["bw_khz"], txpk["ipol"], txpk["payload"]])
+            self._downlinks.append([air_ms, txpk["freq_hz"], txpk["sf"], txpk["bw_khz"], txpk["ipol"], payload,
+                                    end_ms])
+        self.tx_ack_counts[error] = self.tx_ack_counts.get(error, 0) + 1
+        if len(self.tx_acks) >= _TX_ACK_HISTORY:
+            self.tx_acks.pop(0)
         self.tx_acks.append((token, error))
         self.transport.send(gwmp.encode_tx_ack(token, self.gateway_eui, error))
+
+    def _overlaps(self, air_ms, end_ms):
+        for entry in self._downlinks:
+            if air_ms <= entry[6] and entry[0] <= end_ms:
+                return True
+        return False
+
+    def _forget_past(self, now_ms):
+        # Frames that went on air while no radio listened are gone. The grace keeps one that
+        # started a moment ago for a receive loop that has not looked yet.
+        oldest_ms = now_ms - (10 * self.poll_step_ms + 1000)
+        self._downlinks = [entry for entry in self._downlinks if entry[6] >= oldest_ms]
 
     def take_downlink(self, freq_hz, sf, bw_khz, listen_from_ms, listen_until_ms):
         """The first downlink on air between the two times that a receiver so tuned hears; it is consumed."""
         now_ms = self.clock.ticks_ms()
-        found = None
-        keep = []
+        self._forget_past(now_ms)
         for entry in self._downlinks:
-            air_ms = entry[0]
-            if (found is None and listen_from_ms <= air_ms <= min(listen_until_ms, now_ms)
-                    and entry[1] == freq_hz and entry[2] == sf and entry[3] == bw_khz and entry[4]):
-                found = entry
-            elif air_ms >= now_ms:
-                keep.append(entry)  # still to come; anything already past was heard by nobody
-        self._downlinks = keep
-        return found
+            if (listen_from_ms <= entry[0] <= min(listen_until_ms, now_ms) and entry[1] == freq_hz
+                    and entry[2] == sf and entry[3] == bw_khz and entry[4]):
+                self._downlinks.remove(entry)
+                return entry
+        return None
 
 
 class VirtualRadio:
@@ -192,6 +219,9 @@ class VirtualRadio:
         self.clock = clock
         self.rssi_dbm = rssi_dbm
         self.snr_db = snr_db
+        # what the MAC may read after a reception (DevStatusAns margin): the link is taken as symmetric
+        self.last_rssi_dbm = None
+        self.last_snr_db = None
         self._listening = None  # (freq_hz, sf, bw_khz, since_ms) in Class C
 
     def transmit(self, payload, freq_hz, sf, bw_khz, power_dbm):
@@ -208,7 +238,7 @@ class VirtualRadio:
         if wait_ms > 0:
             self.gateway.wait_ms(wait_ms)
         close_ms = open_at_ms + window_ms
-        step_ms = max(1, int(_POLL_STEP_MS * self.clock.time_scale))
+        step_ms = self.gateway.poll_step_ms
         while True:
             self.gateway.service()
             entry = self.gateway.take_downlink(freq_hz, sf, bw_khz, open_at_ms, close_ms)
@@ -220,12 +250,12 @@ class VirtualRadio:
             self.clock.sleep_ms(min(remaining_ms + 1, step_ms))
 
     def _finish_reception(self, entry):
-        payload = entry[5]
-        end_ms = entry[0] + time_on_air_us(len(payload), entry[2], entry[3], crc=False) // 1000
-        remaining_ms = end_ms - self.clock.ticks_ms()
+        remaining_ms = entry[6] - self.clock.ticks_ms()
         if remaining_ms > 0:
             self.gateway.wait_ms(remaining_ms)
-        return payload
+        self.last_rssi_dbm = self.rssi_dbm
+        self.last_snr_db = self.snr_db
+        return entry[5]
 
     def listen(self, freq_hz, sf, bw_khz):
         self._listening = (freq_hz, sf, bw_khz, self.clock.ticks_ms())

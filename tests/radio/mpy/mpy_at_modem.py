@@ -95,6 +95,8 @@ class WioE5Emulator:
             return []
         if self.join == "not-otaa":
             return self._lines(["+JOIN: Not in OTAA mode"])
+        if self.join == "already":
+            return self._lines(["+JOIN: Joined already"])
         lines = ["+JOIN: Start", "+JOIN: NORMAL"]
         if self.join == "joined":
             self.joined = True
@@ -198,6 +200,26 @@ def test_wio_join_success_with_the_wiki_transcript():
     assert 6000 <= clock.ticks_ms() - 1000 < 7000, clock.ticks_ms()  # waited for the 6 s join, no longer
 
 
+def test_wio_joined_already_settles_at_once():
+    clock, modem, uart, link = wio(join="already")
+    assert link.join() is True
+    assert clock.ticks_ms() - 1000 < 100
+
+
+def test_wio_join_attempts_until_one_succeeds():
+    clock, modem, uart, link = wio(join="failed")
+    real_join = modem._join
+    outcomes = ["failed", "failed", "joined"]
+
+    def scripted_join():
+        modem.join = outcomes.pop(0)
+        return real_join()
+
+    modem._join = scripted_join
+    assert link.join(attempts=2) is False and uart.commands.count("AT+JOIN") == 2
+    assert link.join(attempts=2) is True and uart.commands.count("AT+JOIN") == 3
+
+
 def test_wio_join_failure_returns_false():
     clock, modem, uart, link = wio(join="failed")
     assert link.join() is False and link.joined is False
@@ -225,7 +247,7 @@ def test_wio_unconfirmed_send():
     link.join()
     result = link.send(2, b"\x01\x02\xab")
     assert uart.commands[-3:] == ["AT+PORT=2", 'AT+MSGHEX="0102AB"', "AT+LW=ULDL"], uart.commands
-    assert result.acked is None and result.downlinks == [] and result.fcnt_up == 7
+    assert result.acked is None and result.downlinks == [] and result.fcnt_up == 7 and result.fpending is False
     link.send(2, b"\x00")
     assert uart.commands.count("AT+PORT=2") == 1  # the port is set once, not per uplink
 
@@ -235,7 +257,7 @@ def test_wio_confirmed_with_ack_and_downlink_from_the_forum_transcript():
     link.join()
     result = link.send(15, b"hi", confirmed=True)
     assert uart.commands[-2] == 'AT+CMSGHEX="6869"'
-    assert result.acked is True and result.downlinks == [(15, b"Hello")]
+    assert result.acked is True and result.downlinks == [(15, b"Hello")] and result.fpending is True
 
 
 def test_wio_downlink_hex_with_spaces_is_accepted():
@@ -280,6 +302,15 @@ def test_wio_a_late_done_does_not_end_the_next_command():
     uart.inject(0, '+MSG: PORT: 9; RX: "AA"')  # a Class C downlink printed meanwhile is kept
     result = link.send(2, b"x")
     assert uart.commands[-2] == 'AT+MSGHEX="78"' and result.downlinks == [(9, b"\xaa")]
+
+
+def test_wio_a_done_arriving_after_the_next_command_is_ignored():
+    clock, modem, uart, link = wio()
+    link.join()
+    link.send(2, b"\x00")  # sets the port: the next send is a single command
+    uart.inject(1, "+CMSGHEX: Done")  # an earlier exchange's Done, late on the wire
+    result = link.send(2, b"\x01", confirmed=True)  # the module answers with Start ... ACK ... Done
+    assert result.acked is True, result.acked
 
 
 def test_wio_class_c_poll_collects_async_downlinks():

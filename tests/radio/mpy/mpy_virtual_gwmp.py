@@ -19,9 +19,15 @@ def note(label, payload):
 
 end_ms = radio.transmit(b"uplink-one", 868100000, 7, 125, 14)
 # RX1 and RX2 as a Class A MAC opens them: a little early, a little wide.
+assert radio.last_snr_db is None
 note("rx1", radio.receive(868100000, 7, 125, end_ms + 1000 - 20, 60))
+assert radio.last_snr_db == 7.5 and radio.last_rssi_dbm == -87
 note("rx2", radio.receive(869525000, 12, 125, end_ms + 2000 - 20, 60))
-note("late", radio.receive(868100000, 7, 125, end_ms + 3000 - 20, 60))
+# Windows where the network sends something this radio must not hear: another SF, normal IQ,
+# another frequency.
+note("w4", radio.receive(868100000, 7, 125, end_ms + 4000 - 20, 60))
+note("w5", radio.receive(868100000, 7, 125, end_ms + 5000 - 20, 60))
+note("w6", radio.receive(869525000, 7, 125, end_ms + 6000 - 20, 60))
 
 radio.transmit(b"class-c", 868300000, 7, 125, 14)
 radio.listen(869525000, 12, 125)
