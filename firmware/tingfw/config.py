@@ -27,7 +27,7 @@ KEY_HEX_LENGTHS = (("dev_eui", 16), ("join_eui", 16), ("app_key", 32))
 
 class ConfigError(ValueError):
     def __init__(self, blink_code, message):
-        ValueError.__init__(self, message)
+        super().__init__(message)
         self.blink_code = blink_code
         self.message = message
 
@@ -59,7 +59,7 @@ def check_schedule(points):
         anchor = point.get("anchor", "clock")
         if anchor in SCHEDULE_ANCHORS:
             anchor = SCHEDULE_ANCHORS.index(anchor)
-        clean = {}
+        clean = {}  # type: dict
         for name, lo, hi in SCHEDULE_POINT:
             value = anchor if name == "anchor" else point.get(name)
             _check_number("schedule[%d].%s" % (index, name), value, "int", lo, hi)

@@ -4,27 +4,11 @@ Each fake implements exactly the small interface its driver or app uses, and rec
 was done to it so a test can assert on behaviour.
 """
 
+from tingfw.radio.clock import ManualClock
 
-class FakeClock:
-    """ticks_ms / ticks_diff / sleep_ms with time that only moves when slept or advanced."""
 
-    def __init__(self, start_ms=0):
-        self.now_ms = start_ms
-        self.slept_ms = 0
-
-    def ticks_ms(self):
-        return self.now_ms
-
-    def ticks_diff(self, a, b):
-        return a - b
-
-    def sleep_ms(self, ms):
-        if ms > 0:
-            self.now_ms += ms
-            self.slept_ms += ms
-
-    def advance(self, ms):
-        self.now_ms += ms
+class FakeClock(ManualClock):
+    """Simulated time (never wraps, like every clock passed to the MAC): moves only when slept or advanced."""
 
 
 class FakePin:
@@ -228,3 +212,106 @@ class FakeLed:
     def value(self, level=None):
         if level is not None:
             self.writes.append(level)
+
+
+class FakeHardware:
+    """Stands in for tingfw.hardware.MachineHardware; records every pin and peripheral made."""
+
+    def __init__(self, clock, reset_cause="power_on", woke_by_pin=False):
+        self.clock = clock
+        self.made = []  # (kind, number)
+        self.pins = {}
+        self.adcs = {}
+        self.uarts = {}
+        self.slept = []  # (ms, wake pin, wake level)
+        self.wdt = None
+        self.cause = reset_cause
+        self.pin_wake = woke_by_pin
+        self.rtc = bytearray()
+
+    def _pin(self, kind, number, value=0):
+        self.made.append((kind, number))
+        pin = self.pins.get(number) or FakePin(value, self.clock)
+        self.pins[number] = pin
+        return pin
+
+    def pin_in(self, number, pull=None):
+        return self._pin("in", number)
+
+    def pin_out(self, number, value=0):
+        pin = self._pin("out", number, value)
+        pin.value(value)
+        return pin
+
+    def adc(self, number):
+        self.made.append(("adc", number))
+        return self.adcs.setdefault(number, FakeAdc())
+
+    def uart(self, uart_id, baud, tx, rx):
+        self.made.append(("uart", uart_id))
+        return self.uarts.setdefault(uart_id, FakeUart())
+
+    def pwm(self, number):
+        self.made.append(("pwm", number))
+        return FakePwm()
+
+    def i2c(self, sda, scl):
+        self.made.append(("i2c", sda))
+        return None
+
+    def spi(self, spi_id, sck, mosi, miso):
+        self.made.append(("spi", spi_id))
+        return None
+
+    def counter(self, number):
+        self.made.append(("counter", number))
+        return FakeCounter(self.clock, 1.7)
+
+    def pulse_in(self):
+        return lambda pin, level, timeout_us: -1
+
+    def sleep_us(self):
+        return lambda us: None
+
+    def idle_sleep(self):
+        return self.clock.sleep_ms
+
+    def watchdog(self, timeout_ms):
+        self.made.append(("wdt", timeout_ms))
+        self.wdt = FakeWatchdog(timeout_ms, self.clock)
+        return self.wdt
+
+    def reset_cause(self):
+        return self.cause
+
+    def woke_by_pin(self):
+        return self.pin_wake
+
+    def rtc_memory(self):
+        return self._rtc_memory
+
+    def _rtc_memory(self, data=None):
+        if data is None:
+            return bytes(self.rtc)
+        self.rtc = bytearray(data)
+
+    def deep_sleep(self, sleep_ms, wake_pin=None, wake_level=None):
+        self.slept.append((sleep_ms, wake_pin, wake_level))
+
+
+class FakeWatchdog:
+    """Fails loudly if not fed within its timeout on the fake clock, as the real one would reset the MCU."""
+
+    def __init__(self, timeout_ms, clock):
+        self.timeout_ms = timeout_ms
+        self.clock = clock
+        self.last_feed_ms = clock.ticks_ms()
+        self.longest_gap_ms = 0
+
+    def feed(self):
+        gap = self.clock.ticks_ms() - self.last_feed_ms
+        if gap > self.longest_gap_ms:
+            self.longest_gap_ms = gap
+        if gap > self.timeout_ms:
+            raise AssertionError("watchdog starved for %d ms (timeout %d ms)" % (gap, self.timeout_ms))
+        self.last_feed_ms = self.clock.ticks_ms()

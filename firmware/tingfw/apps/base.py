@@ -31,13 +31,14 @@ class AppBase:
     STATE_RECORD = "app_state"
     SETTINGS_RECORD = "settings"
 
-    def __init__(self, settings, link, codec, clock, store, log=None):
+    def __init__(self, settings, link, codec, clock, store, log=None, settings_store=None):
         self.link = link
         self.codec = codec
         self.clock = clock
-        self.store = store
+        self.store = store  # state across deep sleep (RTC memory where the board has it)
+        self.settings_store = settings_store or store  # downlinked settings: flash, they must survive power loss
         self.log = log or _no_log
-        self.overlay = self._load_record(self.SETTINGS_RECORD, {})
+        self.overlay = self._load_record(self.settings_store, self.SETTINGS_RECORD, {})
         self.settings = settings
         if self.overlay:
             try:
@@ -46,12 +47,12 @@ class AppBase:
                 # An overlay that no longer validates (firmware update narrowed a range): drop it whole.
                 self.log("settings overlay dropped: %s" % exc.message)
                 self.overlay = {}
-        self.state = self._load_record(self.STATE_RECORD, {})
+        self.state = self._load_record(self.store, self.STATE_RECORD, {})
         self.downlinks_handled = 0
 
     # -- persistence -----------------------------------------------------------------
-    def _load_record(self, name, default):
-        data = self.store.read(name)
+    def _load_record(self, store, name, default):
+        data = store.read(name)
         if not data:
             return default
         try:
@@ -71,7 +72,7 @@ class AppBase:
         self.log("joining")
         try:
             return bool(self.link.join())
-        except OSError as exc:
+        except Exception as exc:  # radio or modem trouble must not stop the device: retry next time
             self.log("join failed: %s" % exc)
             return False
 
@@ -82,7 +83,7 @@ class AppBase:
         fport, payload = self.codec.encode(self.DEVICE, message, fields)
         try:
             result = self.link.send(fport, payload, confirmed)
-        except OSError as exc:  # duty-cycle wait too long, radio error: try again next time
+        except Exception as exc:  # radio/modem error, payload too large at this DR: try again next time
             self.log("send %s failed: %s" % (message, exc))
             return None
         self.log("sent %s fport=%d %d B%s" % (message, fport, len(payload), " (confirmed)" if confirmed else ""))
@@ -149,7 +150,7 @@ class AppBase:
         overlay = dict(self.overlay)
         overlay.update(changes)
         # Persist first: if the write fails we keep running on the old settings, consistently.
-        self.store.write(self.SETTINGS_RECORD, json.dumps(overlay).encode())
+        self.settings_store.write(self.SETTINGS_RECORD, json.dumps(overlay).encode())
         self.overlay = overlay
         self.settings = merged
         return APPLIED

@@ -19,8 +19,8 @@ class FillLevelApp(AppBase):
     DEVICE = "fill_level"
 
     def __init__(self, settings, link, codec, clock, store, distance, temperature=None, tilt=None,
-                 battery=None, sensor_power=None, log=None):
-        AppBase.__init__(self, settings, link, codec, clock, store, log)
+                 battery=None, sensor_power=None, log=None, settings_store=None):
+        AppBase.__init__(self, settings, link, codec, clock, store, log, settings_store)
         self.distance = distance
         self.temperature = temperature
         self.tilt = tilt
@@ -34,13 +34,16 @@ class FillLevelApp(AppBase):
         if self.sensor_power is not None:
             self.sensor_power.value(1)
             self.clock.sleep_ms(150)  # sensor start-up
+            if hasattr(self.distance, "powered_up"):
+                self.distance.powered_up()
         temperature_c = self.temperature.read_c() if self.temperature is not None else None
         if temperature_c is not None and hasattr(self.distance, "temperature_c"):
             self.distance.temperature_c = temperature_c  # speed-of-sound correction (JSN-SR04T)
         samples = []
+        gap_ms = getattr(self.distance, "sample_gap_ms", SAMPLE_GAP_MS)
         for index in range(settings["samples"]):
-            if index:
-                self.clock.sleep_ms(SAMPLE_GAP_MS)
+            if index and gap_ms:
+                self.clock.sleep_ms(gap_ms)
             samples.append(self.distance.read_mm())
         if self.sensor_power is not None:
             self.sensor_power.value(0)
@@ -108,9 +111,12 @@ class FillLevelApp(AppBase):
         state["alarm_pending"] = pending
 
         since_report_s = state.get("since_report_s", 0) + state.get("slept_s", 0)
-        if first or since_report_s >= settings["report_interval_s"]:
+        if first or since_report_s >= settings["report_interval_s"] or state.get("status_due"):
+            # Not joined or not sent: stays due, so the next wake reports instead of waiting an interval.
+            state["status_due"] = 1
             if self.send("status", self._status_fields(distance_mm, fault, temperature_c, tilted, battery_mv)):
                 since_report_s = 0
+                state["status_due"] = 0
         state["since_report_s"] = since_report_s
         # Settings may have changed by downlink during this cycle: sleep by the new interval.
         interval_s = self.settings["measure_interval_s"]
@@ -130,7 +136,7 @@ class FillLevelApp(AppBase):
         }
 
     def _alarm_fields(self, bits, distance_mm, temperature_c):
-        fields = {}
+        fields = {}  # type: dict
         for index in range(len(ALARM_BITS)):
             fields[ALARM_BITS[index]] = bool(bits & (1 << index))
         fields["distance_mm"] = clamp(distance_mm, 0, 5100) if distance_mm is not None else 0

@@ -14,8 +14,8 @@ class LifebuoyApp(AppBase):
     DEVICE = "lifebuoy"
 
     def __init__(self, settings, link, codec, clock, store, presence, tamper=None, battery=None,
-                 temperature=None, log=None):
-        AppBase.__init__(self, settings, link, codec, clock, store, log)
+                 temperature=None, log=None, settings_store=None):
+        AppBase.__init__(self, settings, link, codec, clock, store, log, settings_store)
         self.presence = presence  # a Switch: active() == magnet (buoy) present
         self.tamper = tamper
         self.battery = battery
@@ -56,17 +56,23 @@ class LifebuoyApp(AppBase):
             if result is not None and result.acked:
                 state["pending"] = 0
             else:
+                # Sleep the current retry interval, and double it for the time after (back-off).
                 retry_s = state.get("retry_s", settings["retry_interval_s"])
+                state["retry_sleep_s"] = retry_s
                 state["retry_s"] = min(retry_s * 2, settings["heartbeat_interval_s"])
 
-        if first or state["since_heartbeat_s"] >= self.settings["heartbeat_interval_s"]:
+        if first or state.get("heartbeat_due") or state["since_heartbeat_s"] >= self.settings["heartbeat_interval_s"]:
+            state["heartbeat_due"] = 1  # stays due until sent (not joined, radio busy)
             if self.send("heartbeat", self._heartbeat_fields()):
                 state["since_heartbeat_s"] = 0
                 state["changes"] = 0
+                state["heartbeat_due"] = 0
 
         sleep_s = self.settings["heartbeat_interval_s"] - state["since_heartbeat_s"]
+        if state.get("heartbeat_due"):
+            sleep_s = min(sleep_s, self.settings["retry_interval_s"])
         if state.get("pending"):
-            sleep_s = min(sleep_s, state["retry_s"])
+            sleep_s = min(sleep_s, state.get("retry_sleep_s", settings["retry_interval_s"]))
         sleep_s = max(sleep_s, 1)
         state["slept_s"] = sleep_s
         self.save_state()

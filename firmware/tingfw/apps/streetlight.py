@@ -26,8 +26,8 @@ PRESENCE_FADE_MS = 1000
 class StreetlightApp(AppBase):
     DEVICE = "streetlight"
 
-    def __init__(self, settings, link, codec, clock, store, dimmer, meter, pir=None, log=None):
-        AppBase.__init__(self, settings, link, codec, clock, store, log)
+    def __init__(self, settings, link, codec, clock, store, dimmer, meter, pir=None, log=None, settings_store=None):
+        AppBase.__init__(self, settings, link, codec, clock, store, log, settings_store)
         self.dimmer = dimmer
         self.meter = meter
         self.pir = pir
@@ -43,6 +43,7 @@ class StreetlightApp(AppBase):
         self.last_contact_ms = 0
         self.unix_base = None  # (unix seconds, uptime ms) from the last network time
         self.last_time_try_ms = None
+        self.time_requested = False
         self.last_presence_ms = None
         self.pir_was_active = False
         self.detections = 0
@@ -57,7 +58,7 @@ class StreetlightApp(AppBase):
     # -- time ------------------------------------------------------------------------
     def _tick(self):
         now = self.clock.ticks_ms()
-        self.uptime_ms += self.clock.ticks_diff(now, self._last_tick)
+        self.uptime_ms += now - self._last_tick
         self._last_tick = now
         return self.uptime_ms
 
@@ -67,14 +68,21 @@ class StreetlightApp(AppBase):
         return self.unix_base[0] + (self.uptime_ms - self.unix_base[1]) // 1000
 
     def _sync_time(self, now_ms):
+        """Read the MAC's network time; ask for a fresh DeviceTimeReq (it rides on the next uplink)."""
         synced = self.unix_base is not None and now_ms - self.unix_base[1] < self.settings["time_sync_interval_s"] * 1000
         if synced or (self.last_time_try_ms is not None and now_ms - self.last_time_try_ms < TIME_RETRY_MS):
             return
         self.last_time_try_ms = now_ms
         gps_s = self.link.network_time()
-        if gps_s is not None:
+        if gps_s is not None and (self.unix_base is None or self.time_requested):
             self.unix_base = (gps_to_unix(gps_s), now_ms)
+            self.time_requested = False
             self.log("network time set")
+            return
+        request = getattr(self.link, "request_device_time", None)
+        if request is not None and self.link.joined:
+            request()
+            self.time_requested = True
 
     # -- level decision --------------------------------------------------------------
     def schedule_level(self, unix_s):
@@ -148,7 +156,7 @@ class StreetlightApp(AppBase):
                 self.fade = None
             else:
                 self.output = start + (end - start) * progress
-        self.dimmer.set_level(int(self.output + 0.5))
+        self.dimmer.set_level(int(target if self.output is None else self.output + 0.5))
 
     # -- inputs ----------------------------------------------------------------------
     def _presence(self, now_ms):
@@ -225,7 +233,9 @@ class StreetlightApp(AppBase):
         now_ms = self._tick()
         self.last_contact_ms = now_ms
         self.ensure_joined()
+        self._sync_time(now_ms)  # queues DeviceTimeReq: it rides on the device_info uplink
         self.send_device_info(reset_cause)
+        self.last_time_try_ms = None  # read the answer on the first step
         self._sync_time(now_ms)
         self._apply_output(now_ms)
 

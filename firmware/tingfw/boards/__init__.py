@@ -6,7 +6,7 @@ on a UART for the AT backend). The sensor pins are Tingbro's default wiring on e
 has the wiring tables. wdt_max_ms is the longest watchdog the MCU allows.
 """
 
-BOARDS = {
+BOARDS = {  # type: dict[str, dict]
     "heltec_wifi_lora32_v3": {
         "mcu": "esp32s3",
         "radio": {"chip": "sx1262", "spi": 1, "sck": 9, "mosi": 10, "miso": 11, "cs": 8,

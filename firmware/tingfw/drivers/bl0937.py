@@ -42,7 +42,7 @@ class EnergyMeter:
         count = self._counter.count()
         now = self._clock.ticks_ms()
         pulses = (count - self._last_count) & 0xFFFFFFFF  # a 32-bit hardware counter may wrap
-        elapsed_ms = self._clock.ticks_diff(now, self._last_ms)
+        elapsed_ms = now - self._last_ms
         self._last_count = count
         self._last_ms = now
         joules = pulses * self.joules_per_pulse

@@ -18,7 +18,7 @@ class Switch:
         return self._pin
 
 
-def debounce(switch, clock, stable_ms, sample_ms=50, max_ms=None):
+def debounce(switch, clock, stable_ms, sample_ms=100, max_ms=None):
     """Sample until the switch has kept one state for stable_ms; return that state.
 
     Wind sway makes a buoy rock against its reed switch: brief opens must not count as a
@@ -32,12 +32,23 @@ def debounce(switch, clock, stable_ms, sample_ms=50, max_ms=None):
     since = start
     while True:
         now = clock.ticks_ms()
-        if clock.ticks_diff(now, since) >= stable_ms:
+        if now - since >= stable_ms:
             return state
-        if clock.ticks_diff(now, start) >= max_ms:
+        if now - start >= max_ms:
             return state
         clock.sleep_ms(sample_ms)
         sample = switch.active()
         if sample != state:
             state = sample
             since = clock.ticks_ms()
+
+
+class Output:
+    """An output with an active level (e.g. Heltec Vext is on when low): value(1) means on."""
+
+    def __init__(self, pin, active_level=1):
+        self._pin = pin
+        self.active_level = active_level
+
+    def value(self, on):
+        self._pin.value(self.active_level if on else 1 - self.active_level)
