@@ -4,7 +4,6 @@ watchdog timer, against the grpcio ChirpStack stand-in. Everything on loopback, 
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import aiohttp
@@ -16,7 +15,7 @@ from tingbro.chirpstack import ChirpStackClient
 from tingbro.config import ConfigError
 from tingbro.control.inventory import parse_row
 from tingbro.control.provisioner import Provisioner
-from tingbro.control.runtime import ControlRuntime
+from tingbro.control.runtime import ControlRuntime, parse_row_body
 from tingbro.control.settings import parse_control
 from tingbro.outbox import Outbox
 
@@ -54,7 +53,7 @@ async def wait_for(predicate, timeout_s: float = 10.0):
 
 
 async def all_events(outbox: Outbox) -> list[dict]:
-    return [json.loads(body) for _, _, body in await outbox.fetch("test-reader", 0, 10_000)]
+    return [parse_row_body(body) for _, _, body in await outbox.fetch("test-reader", 0, 10_000)]
 
 
 @pytest.fixture

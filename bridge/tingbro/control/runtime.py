@@ -36,6 +36,11 @@ CURSOR = "_control"
 BATCH = 500
 
 
+def parse_row_body(body: Any) -> dict[str, Any]:
+    """An outbox row's event: the outbox hands out dicts (JSON text from older outboxes)."""
+    return body if isinstance(body, dict) else json.loads(body)
+
+
 def event_time_s(event: dict[str, Any], default: float) -> float:
     try:
         return datetime.fromisoformat(str(event.get("time"))).timestamp()
@@ -97,8 +102,8 @@ class ControlRuntime:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), 1.0)
                 continue
-            events = [json.loads(body) for _, _, body in rows]
             try:
+                events = [parse_row_body(body) for _, _, body in rows]
                 produced = await asyncio.to_thread(self._feed, events)
                 if produced:
                     await self.outbox.accept(produced)
