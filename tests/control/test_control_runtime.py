@@ -206,3 +206,41 @@ def test_control_table_errors(tmp_path, monkeypatch, table, message):
 def test_control_table_absent_or_disabled():
     assert parse_control({}, [], Path(".")) is None
     assert parse_control({"enabled": False, "chirpstack": "x"}, [], Path(".")) is None
+
+
+def test_a_batch_the_control_plane_cannot_process_is_skipped_after_retries(tmp_path, monkeypatch):
+    import tingbro.control.runtime as runtime_module
+
+    monkeypatch.setattr(runtime_module, "RETRY_S", 0.01)
+    monkeypatch.setenv("RT_CS_TOKEN", CS_TOKEN)
+    monkeypatch.setenv("RT_API_TOKEN", API_TOKEN)
+    settings = parse_control({"enabled": True, "chirpstack": f"127.0.0.1:{free_port()}",
+                              "chirpstack_token_env": "RT_CS_TOKEN", "api_token_env": "RT_API_TOKEN",
+                              "application_id": "b586ec0e-4003-4859-a395-1caefa9c81b0", "timeout_s": 1},
+                             [], tmp_path)
+
+    async def scenario():
+        outbox = Outbox(tmp_path / "outbox.sqlite3")
+        await outbox.open()
+        runtime = ControlRuntime(settings, outbox)
+        runtime.client.max_attempts = 1
+        calls = []
+
+        def broken(events):
+            calls.append(len(events))
+            raise ValueError("poison")
+
+        runtime._feed = broken
+        await runtime.start()
+        lamp = device_block("00000000000000aa", "streetlight")
+        await outbox.accept([bridge_event("p:up", "uplink", lamp, T0)])
+        await wait_for(lambda: asyncio.sleep(0, runtime.cursor > 0))
+        assert len(calls) == runtime_module.MAX_BATCH_FAILURES
+        runtime._feed = lambda events: []
+        await outbox.accept([bridge_event("q:up", "uplink", lamp, T0)])
+        last = outbox.last_seq
+        await wait_for(lambda: asyncio.sleep(0, runtime.cursor == last))  # the consumer goes on
+        await runtime.stop()
+        await outbox.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))

@@ -34,6 +34,8 @@ log = logging.getLogger("tingbro.control")
 
 CURSOR = "_control"
 BATCH = 500
+MAX_BATCH_FAILURES = 3
+RETRY_S = 5.0
 
 
 def parse_row_body(body: Any) -> dict[str, Any]:
@@ -95,6 +97,7 @@ class ControlRuntime:
         self.client.close()
 
     async def _consume(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             rows = await self.outbox.fetch(CURSOR, self.cursor, BATCH)
             if not rows:
@@ -107,11 +110,20 @@ class ControlRuntime:
                 produced = await asyncio.to_thread(self._feed, events)
                 if produced:
                     await self.outbox.accept(produced)
-            except Exception as exc:  # keep the cursor: these events are tried again
-                log.error("control plane failed on a batch; retrying", extra={"reason": f"{type(exc).__name__}: {exc}"})
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), 5.0)
-                continue
+                failures = 0
+            except Exception as exc:
+                # Keep the cursor and try the batch again (a full disk passes); a batch failing
+                # MAX_BATCH_FAILURES times is skipped by the control plane only: the sinks still get it.
+                failures += 1
+                reason = f"{type(exc).__name__}: {exc}"
+                if failures < MAX_BATCH_FAILURES:
+                    log.error("control plane failed on a batch; retrying", extra={"reason": reason})
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), RETRY_S)
+                    continue
+                log.error("control plane skips a batch it cannot process",
+                          extra={"reason": reason, "first_seq": rows[0][0], "last_seq": rows[-1][0]})
+                failures = 0
             self.cursor = rows[-1][0]
             self.outbox.advance(CURSOR, self.cursor)
 
