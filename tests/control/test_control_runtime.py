@@ -163,21 +163,29 @@ def test_command_api_statuses_and_watchdog_through_the_outbox(cs, tmp_path, monk
     asyncio.run(asyncio.wait_for(scenario(), 60))
 
 
-def test_runtime_starts_when_chirpstack_is_down(tmp_path, monkeypatch):
-    from conftest import free_port as port_nobody_uses
-
+def unreachable_chirpstack_settings(tmp_path: Path, monkeypatch) -> object:
+    """Settings for a ChirpStack nobody listens for (a free loopback port)."""
     monkeypatch.setenv("RT_CS_TOKEN", CS_TOKEN)
     monkeypatch.setenv("RT_API_TOKEN", API_TOKEN)
-    settings = parse_control({"enabled": True, "chirpstack": f"127.0.0.1:{port_nobody_uses()}",
-                              "chirpstack_token_env": "RT_CS_TOKEN", "api_token_env": "RT_API_TOKEN",
-                              "application_id": "b586ec0e-4003-4859-a395-1caefa9c81b0", "timeout_s": 1},
-                             [], tmp_path)
+    return parse_control({"enabled": True, "chirpstack": f"127.0.0.1:{free_port()}",
+                          "chirpstack_token_env": "RT_CS_TOKEN", "api_token_env": "RT_API_TOKEN",
+                          "application_id": "b586ec0e-4003-4859-a395-1caefa9c81b0", "timeout_s": 1},
+                         [], tmp_path)
+
+
+async def new_runtime(settings, tmp_path: Path) -> tuple[ControlRuntime, Outbox]:
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    await outbox.open()
+    runtime = ControlRuntime(settings, outbox)
+    runtime.client.max_attempts = 1
+    return runtime, outbox
+
+
+def test_runtime_starts_when_chirpstack_is_down(tmp_path, monkeypatch):
+    settings = unreachable_chirpstack_settings(tmp_path, monkeypatch)
 
     async def scenario():
-        outbox = Outbox(tmp_path / "outbox.sqlite3")
-        await outbox.open()
-        runtime = ControlRuntime(settings, outbox)
-        runtime.client.max_attempts = 1
+        runtime, outbox = await new_runtime(settings, tmp_path)
         await runtime.start()
         await asyncio.wait_for(runtime.seeded.wait(), 10)
         assert runtime.plane.watchdog.devices == {}
@@ -212,18 +220,10 @@ def test_a_batch_the_control_plane_cannot_process_is_skipped_after_retries(tmp_p
     import tingbro.control.runtime as runtime_module
 
     monkeypatch.setattr(runtime_module, "RETRY_S", 0.01)
-    monkeypatch.setenv("RT_CS_TOKEN", CS_TOKEN)
-    monkeypatch.setenv("RT_API_TOKEN", API_TOKEN)
-    settings = parse_control({"enabled": True, "chirpstack": f"127.0.0.1:{free_port()}",
-                              "chirpstack_token_env": "RT_CS_TOKEN", "api_token_env": "RT_API_TOKEN",
-                              "application_id": "b586ec0e-4003-4859-a395-1caefa9c81b0", "timeout_s": 1},
-                             [], tmp_path)
+    settings = unreachable_chirpstack_settings(tmp_path, monkeypatch)
 
     async def scenario():
-        outbox = Outbox(tmp_path / "outbox.sqlite3")
-        await outbox.open()
-        runtime = ControlRuntime(settings, outbox)
-        runtime.client.max_attempts = 1
+        runtime, outbox = await new_runtime(settings, tmp_path)
         calls = []
 
         def broken(events):
