@@ -293,3 +293,10 @@ def test_rerun_keeps_tags_and_variables_added_in_chirpstack(cs, workdir):
     assert update.tags["route"] == "north-3" and update.variables["contract"] == "K-17"
     assert update.tags["tingbro_latitude"] == "56.157200"
     assert update.application_id == cs.app_id and update.name == "bin-0001"
+
+
+def test_dry_run_checks_and_sends_nothing(cs, workdir):
+    result = provision(cs, workdir, "--csv", str(workdir / "bins.csv"), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "lamp-0001 streetlight -: new" in result.stdout and "3 devices checked" in result.stdout
+    assert cs.requests == [] and not (workdir / "devices.jsonl").exists()

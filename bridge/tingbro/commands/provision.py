@@ -51,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--codecs-dir", type=Path, default=Path("codecs/chirpstack"),
                         help="folder with <device_type>.js ChirpStack codecs (default codecs/chirpstack)")
     parser.add_argument("--join-eui", default="0000000000000000", help="JoinEUI for new devices")
+    parser.add_argument("--dry-run", action="store_true", help="check the inventory and print the plan; send nothing")
     add_connection_args(parser)
     parser.set_defaults(handler=run)
 
@@ -93,6 +94,16 @@ def _preflight(specs: list[dict[str, Any]]) -> None:
 def run(args: argparse.Namespace) -> int:
     specs = _specs(args)
     _preflight(specs)
+    if args.dry_run:
+        try:
+            known = read_device_list(args.devices)
+        except DeviceListError as exc:
+            raise UsageError(str(exc)) from None
+        for spec in specs:
+            state = "in the device list" if spec["name"] in known else "new (or found in ChirpStack by name)"
+            print(f"{spec['name']} {spec['device_type']} {spec.get('group') or '-'}: {state}")
+        print(f"{len(specs)} devices checked; nothing sent (--dry-run)")
+        return 0
     if not args.tenant_id:
         raise UsageError("--tenant-id (or env CHIRPSTACK_TENANT_ID) is required")
     if not args.application_id:
