@@ -89,6 +89,8 @@ def _wait_for_final(db: Path, command: dict, wait_s: float) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     if args.status:
+        if not args.db.exists():
+            raise UsageError(f"no command store {args.db} (give the bridge's commands_db with --db)")
         store = CommandStore(args.db)
         command = store.get(args.status)
         store.close()

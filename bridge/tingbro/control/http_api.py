@@ -62,7 +62,10 @@ class ControlApi:
         device_type = device_type or tagged_type or self.service.device_type_of(dev_eui)
         if not device_type:
             raise CommandError(f"device {dev_eui} has no tingbro_device_type tag: give \"device_type\"")
-        return self.service.send(dev_eui, device_type, command, fields, confirmed=bool(body.get("confirmed", True)))
+        confirmed = body.get("confirmed", True)
+        if not isinstance(confirmed, bool):
+            raise CommandError('"confirmed" must be true or false')
+        return self.service.send(dev_eui, device_type, command, fields, confirmed=confirmed)
 
     async def post_command(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
