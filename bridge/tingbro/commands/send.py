@@ -78,8 +78,7 @@ def _wait_for_final(db: Path, command: dict, wait_s: float) -> dict:
     try:
         while time.monotonic() < deadline:
             command = store.get(command["id"]) or command
-            if command["status"] in command_status.FINAL or (
-                    command["status"] == command_status.SENT and not command["confirmed"]):
+            if command_status.settled(command):
                 break
             time.sleep(0.2)
     finally:
@@ -131,8 +130,7 @@ def run(args: argparse.Namespace) -> int:
     if args.wait > 0 and command["status"] != "failed":
         command = _wait_for_final(args.db, command, args.wait)
     print(json.dumps(command, indent=2, sort_keys=True))
-    if args.wait > 0 and command["status"] not in command_status.FINAL and not (
-            command["status"] == command_status.SENT and not command["confirmed"]):
+    if args.wait > 0 and not command_status.settled(command):
         raise UsageError(f"command {command['id']} still {command['status']} after {args.wait:g} s "
                          "(is the bridge running with [control] on the same --db?)")
     if command["status"] == "failed":
