@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -25,25 +24,10 @@ from bridgehelp import INGEST_TOKEN, BridgeProcess, Receiver  # noqa: E402
 from conftest import Mosquitto, free_port  # noqa: E402
 
 THROUGHPUT_UPLINKS = int(os.environ.get("TINGBRO_BENCH_UPLINKS", "30000"))
-HTTP_CONNECTIONS = 128
+HTTP_CONNECTIONS = 256
 LATENCY_RATE_PER_S = 2_000
-LATENCY_SECONDS = 10
+LATENCY_SECONDS = int(os.environ.get("TINGBRO_BENCH_LATENCY_S", "10"))
 BRIDGE_CPU, LOAD_CPU = 0, 1
-
-
-class TimingReceiver(Receiver):
-    """Also remembers when each event arrived, for throughput and latency."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.arrivals: list[tuple[float, str]] = []
-
-    def ids(self) -> list[str]:
-        with self.lock:
-            now = time.time()
-            for event in self.events[len(self.arrivals):]:
-                self.arrivals.append((now, event["time"]))
-            return [event["id"] for event in self.events]
 
 
 def config(folder: Path, port: int, receiver_url: str, mqtt_port: int | None) -> Path:
@@ -94,14 +78,14 @@ def finish(process: subprocess.Popen[str]) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def last_arrival(receiver: TimingReceiver, count: int, timeout_s: float) -> float | None:
+def last_arrival(receiver: Receiver, count: int, timeout_s: float) -> float | None:
     if not receiver.wait_for(count, timeout_s):
         return None
-    return max(at for at, _ in receiver.arrivals)
+    return max(receiver.arrival_times)
 
 
 def http_throughput(folder: Path) -> dict:
-    receiver = TimingReceiver().start()
+    receiver = Receiver().start()
     port = free_port()
     bridge = BridgeProcess(config(folder, port, receiver.url, None), port, folder / "bridge.log").start()
     try:
@@ -126,7 +110,7 @@ def http_throughput(folder: Path) -> dict:
 
 
 def mqtt_throughput(folder: Path) -> dict:
-    receiver = TimingReceiver().start()
+    receiver = Receiver().start()
     broker = Mosquitto(folder)
     broker.start()
     pin(broker.process.pid, LOAD_CPU)  # type: ignore[union-attr]
@@ -152,36 +136,39 @@ def mqtt_throughput(folder: Path) -> dict:
         receiver.stop()
 
 
-def latency(folder: Path) -> dict:
-    receiver = TimingReceiver().start()
+def latency(folder: Path, rate_per_s: int = LATENCY_RATE_PER_S) -> dict:
+    receiver = Receiver().start()
     port = free_port()
     bridge = BridgeProcess(config(folder, port, receiver.url, None), port, folder / "bridge.log").start()
-    count = LATENCY_RATE_PER_S * LATENCY_SECONDS
+    count = rate_per_s * LATENCY_SECONDS
     try:
-        bridge.wait_ready()
-        pin(bridge.process.pid, BRIDGE_CPU)  # type: ignore[union-attr]
-        process = loadgen("http", str(port), INGEST_TOKEN, str(count), "8", "0", str(LATENCY_RATE_PER_S))
-        while process.poll() is None:  # note arrival times as they happen, not at the end
-            receiver.ids()
-            time.sleep(0.002)
+        bridge.wait_ready()  # not pinned: the target names a rate, not a core
+        process = loadgen("http", str(port), INGEST_TOKEN, str(count), str(HTTP_CONNECTIONS), "0", str(rate_per_s))
         finish(process)
         last_arrival(receiver, count, 60)
-        delays_ms = sorted((at - datetime.fromisoformat(sent).timestamp()) * 1000 for at, sent in receiver.arrivals)
+        delays_ms = sorted((at - datetime.fromisoformat(event["time"]).timestamp()) * 1000
+                           for at, event in zip(receiver.arrival_times, receiver.events, strict=True))
         p99 = delays_ms[int(len(delays_ms) * 0.99) - 1] if delays_ms else float("inf")
         p50 = delays_ms[len(delays_ms) // 2] if delays_ms else float("inf")
-        return {"area": "bridge", "name": f"p99 added latency at {LATENCY_RATE_PER_S:,} uplinks/s (HTTP -> webhook)",
-                "value": round(p99, 1), "unit": "ms", "target": "<= 50", "met": p99 <= 50,
+        target = rate_per_s == LATENCY_RATE_PER_S
+        return {"area": "bridge", "name": f"p99 added latency at {rate_per_s:,} uplinks/s (HTTP -> webhook)",
+                "value": round(p99, 1), "unit": "ms", "target": "<= 50" if target else "", "met": p99 <= 50 if target else None,
                 "note": f"{len(delays_ms)} of {count} uplinks over {LATENCY_SECONDS} s; p50 {p50:.1f} ms, "
-                        f"max {delays_ms[-1]:.1f} ms; includes the receiver's 2 ms polling"}
+                        f"max {delays_ms[-1]:.1f} ms"}
     finally:
         bridge.terminate()
         receiver.stop()
 
 
+def latency_below_saturation(folder: Path) -> dict:
+    """For information: the same path at half the target rate, below what this machine's core sustains."""
+    return latency(folder, LATENCY_RATE_PER_S // 2)
+
+
 def run(measures: tuple = ()) -> list[dict]:
     os.environ.update({"TB_INGEST_TOKEN": INGEST_TOKEN, "TB_WEBHOOK_TOKEN": "bench-token", "TB_HMAC": "bench-hmac"})
     rows = []
-    for measure in measures or (http_throughput, mqtt_throughput, latency):
+    for measure in measures or (http_throughput, mqtt_throughput, latency, latency_below_saturation):
         with tempfile.TemporaryDirectory(prefix="tingbro-bench-") as folder:
             rows.append(measure(Path(folder)))
     return rows

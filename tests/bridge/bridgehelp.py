@@ -34,6 +34,7 @@ class Receiver:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.events: list[dict[str, Any]] = []
+        self.arrival_times: list[float] = []  # time.time() when each event in `events` arrived
         self.requests = 0
         self.headers: list[dict[str, str]] = []
         self.lock = threading.Lock()
@@ -60,6 +61,7 @@ class Receiver:
                     rejected = receiver.rejecting is not None and any(map(receiver.rejecting, events))
                     if not rejected:
                         receiver.events.extend(events)
+                        receiver.arrival_times.extend([time.time()] * len(events))
                 self.send_response(400 if rejected else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

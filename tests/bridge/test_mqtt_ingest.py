@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import urllib.request
 from pathlib import Path
 
 import chirp
@@ -95,4 +96,28 @@ def test_shared_subscription_splits_the_load_between_two_bridges(mosquitto, tmp_
     finally:
         for bridge in bridges:
             bridge.terminate()
+        receiver.stop()
+
+
+def test_graceful_stop_acknowledges_what_it_stored(mosquitto, tmp_path: Path) -> None:
+    """After SIGTERM every stored message was PUBACKed: the next session gets no redeliveries."""
+    receiver = Receiver().start()
+    port = free_port()
+    (tmp_path / "bridge.toml").write_text(config_text(tmp_path / "outbox.sqlite3", port, receiver.url, http=False,
+                                                      mqtt_port=mosquitto.port))
+    bridge = BridgeProcess(tmp_path / "bridge.toml", port, tmp_path / "bridge.log").start()
+    try:
+        bridge.wait_ready(mqtt="subscribed")
+        publish(mosquitto.port, [(topic("0102030405060708"), chirp.chirpstack_json(
+            chirp.uplink(f_cnt=n, dedup_id=f"graceful-{n}"))) for n in range(100)])
+        assert receiver.wait_for(100, 10)
+        assert bridge.terminate() == 0
+        bridge.start().wait_ready(mqtt="subscribed")
+        time.sleep(1.0)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+        assert 'tingbro_events_in_total{event="up",source="mqtt"}' not in metrics  # nothing redelivered
+        assert len(receiver.ids()) == 100
+    finally:
+        bridge.terminate()
         receiver.stop()

@@ -241,8 +241,10 @@ class MqttIngest:
         deadline = time.monotonic() + 10
         while (self.pending or self.busy) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        client.disconnect()  # queued after the last PUBACKs; the writer callback sends both
-        while client.is_connected() and time.monotonic() < deadline:
+        client.disconnect()  # queued after the last PUBACKs: flush both before closing the socket
+        while time.monotonic() < deadline:
             client.loop_write()
+            if not client.want_write():
+                break
             await asyncio.sleep(0.01)
         self.drop_client()
