@@ -92,6 +92,7 @@ class BridgeConfig:
     log_level: str = "info"
     sinks: list[SinkEntry] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
+    control: Any = None  # tingbro.control.settings.ControlSettings when [control] is enabled
 
 
 class _Table:
@@ -242,11 +243,14 @@ def parse_config(raw: dict[str, Any], base_dir: Path = Path(".")) -> BridgeConfi
     log_table.done()
 
     sinks = _parse_sinks(top.get("sinks", list, []), secrets)
+    from tingbro.control.settings import parse_control  # imports this module: not at the top
+
+    control = parse_control(top.get("control", dict, {}), secrets, base_dir)
     top.done()
     if not (http.enabled or mqtt.enabled):
         raise ConfigError("enable at least one ingest: [ingest.http] or [ingest.mqtt]")
     return BridgeConfig(storage=storage, server=server, http=http, mqtt=mqtt, decode=decode, delivery=delivery,
-                        log_level=log_level, sinks=sinks, secrets=secrets)
+                        log_level=log_level, sinks=sinks, secrets=secrets, control=control)
 
 
 # Sink options that hold a secret literally; `<anything>_env` options name a variable holding one.

@@ -50,6 +50,7 @@ class Service:
         self.runner: web.AppRunner | None = None
         self.prune_task: asyncio.Task[None] | None = None
         self.port = 0
+        self.control: Any = None  # tingbro.control.runtime.ControlRuntime when [control] is enabled
 
     async def start(self) -> None:
         await self.outbox.open()
@@ -63,6 +64,11 @@ class Service:
         app = web.Application(client_max_size=self.config.http.max_body_bytes)
         if self.config.http.enabled:
             HttpIngest(self.config.http, self.intake, self.outbox, self.metrics).add_routes(app)
+        if self.config.control is not None:
+            from tingbro.control.runtime import ControlRuntime
+
+            self.control = ControlRuntime(self.config.control, self.outbox)
+            self.control.add_routes(app)
         app.router.add_get("/metrics", self.handle_metrics)
         app.router.add_get("/healthz", self.handle_health)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -74,6 +80,8 @@ class Service:
             self.mqtt = MqttIngest(self.config.mqtt, self.intake, self.outbox, self.metrics)
             self.mqtt_task = asyncio.create_task(self.mqtt.run(), name="mqtt-ingest")
         self.prune_task = asyncio.create_task(self.prune_loop(), name="prune")
+        if self.control is not None:
+            await self.control.start()
         log.info("service started", extra={"host": self.config.server.host, "port": self.port,
                                            "http_ingest": self.config.http.enabled,
                                            "mqtt_ingest": self.config.mqtt.enabled,
@@ -89,6 +97,8 @@ class Service:
             self.mqtt_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.mqtt_task
+        if self.control is not None:
+            await self.control.stop()  # after the ingests, before the outbox closes: it writes events back
         if self.prune_task is not None:
             self.prune_task.cancel()
         for worker in self.workers:
