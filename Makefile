@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-debian setup-python setup-node test lint bench demo clean
+.PHONY: setup setup-debian setup-python setup-node test lint bench demo clean codecs
 
 setup: setup-debian setup-python setup-node
 	@echo "setup done: now run 'make test'"
@@ -35,6 +35,11 @@ lint:
 
 bench:
 	$(BIN)/python -m bench
+
+# Regenerate what is derived from the message catalogue (tests fail while it is stale).
+codecs:
+	$(BIN)/python codecs/gen_vectors.py
+	$(BIN)/python codecs/gen_readme.py
 
 demo:
 	$(BIN)/tingbro demo
