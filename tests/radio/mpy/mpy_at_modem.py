@@ -1,0 +1,411 @@
+# The AT-modem backend against modem emulators that print the exact response strings of
+# firmware.md §4 (Seeed wiki/forum transcripts, RUI3 service_lora.c), through a scripted UART.
+import mpytest
+from tingfw.radio.at_modem import AtModemError, AtTimeout, Rui3, WioE5
+from tingfw.radio.clock import ManualClock
+
+DEV_EUI = "2C:F7:F1:20:24:90:03:63"
+JOIN_EUI = "8000000000000007"
+APP_KEY = "2B7E151628AED2A6ABF7158809CF4F3C"
+NOISE = ["+INFO: Input timeout", "", "garbage without prefix", "+LOG: something else"]
+
+
+def timed(lines, noise, step_ms):
+    """[(delay_ms, line)], one line per step, with a noise line before each when asked."""
+    out = []
+    for index, line in enumerate(lines):
+        if noise:
+            out.append((index * step_ms + 3, NOISE[index % len(NOISE)]))
+        out.append((index * step_ms + 8, line))
+    return out
+
+
+class ScriptedUart:
+    """A UART whose far end is `modem.respond(command)` -> [(delay_ms, line)]; lines become readable
+    after their delay on the shared clock and are handed out a few bytes at a time."""
+
+    def __init__(self, clock, modem, chunk=7):
+        self.clock = clock
+        self.modem = modem
+        self.chunk = chunk
+        self.pending = []  # [ready_ms, bytes], in ready order
+        self.commands = []
+
+    def write(self, data):
+        text = data.decode()
+        assert text.endswith("\r\n"), text
+        self.commands.append(text[:-2])
+        for delay_ms, line in self.modem.respond(text[:-2]):
+            self.inject(delay_ms, line)
+
+    def inject(self, delay_ms, line):
+        raw = line if isinstance(line, bytes) else line.encode()
+        self.pending.append([self.clock.ticks_ms() + delay_ms, raw + b"\r\n"])
+        self.pending.sort(key=lambda entry: entry[0])
+
+    def read(self):
+        now_ms = self.clock.ticks_ms()
+        out = b""
+        while self.pending and self.pending[0][0] <= now_ms and len(out) < self.chunk:
+            entry = self.pending[0]
+            take = entry[1][:self.chunk - len(out)]
+            out += take
+            entry[1] = entry[1][len(take):]
+            if not entry[1]:
+                self.pending.pop(0)
+        return out or None
+
+
+class WioE5Emulator:
+    def __init__(self, join="joined", ack=True, downlink=None, noise=False, up_counter=7):
+        self.join = join  # joined | failed | failed-no-done | silent | not-otaa
+        self.ack = ack
+        self.downlink = downlink  # a complete 'PORT: n; RX: "..."' text, or None
+        self.noise = noise
+        self.joined = False
+        self.up_counter = up_counter
+        self.send_result = "normal"  # normal | not-joined | length | silent-after-start
+
+    def _lines(self, lines):
+        return timed(lines, self.noise, 40)
+
+    def respond(self, cmd):
+        if cmd == "AT":
+            return self._lines(["+AT: OK"])
+        for name in ("MODE", "DR", "CLASS", "ADR", "PORT"):
+            if cmd.startswith("AT+%s=" % name):
+                return self._lines(["+%s: %s" % (name, cmd.split("=", 1)[1])])
+        if cmd.startswith("AT+ID="):
+            kind, value = cmd[6:].split(",")
+            value = value.strip('"')
+            return self._lines(["+ID: %s, %s" % (kind, ":".join(value[i:i + 2] for i in range(0, 16, 2)))])
+        if cmd.startswith("AT+KEY=APPKEY,"):
+            key = cmd.split(",")[1].strip('"')
+            return self._lines(["+KEY: APPKEY %s" % key] if len(key) == 32 else ["+KEY: ERROR(-1)"])
+        if cmd == "AT+JOIN":
+            return self._join()
+        if cmd == "AT+LW=ULDL":
+            return self._lines(["+LW: ULDL, %d, 2" % self.up_counter])
+        if cmd.startswith("AT+MSGHEX=") or cmd.startswith("AT+CMSGHEX="):
+            return self._send(cmd[3:cmd.index("=")], cmd.startswith("AT+C"))
+        return self._lines(["+ERROR: unknown"])
+
+    def _join(self):
+        if self.join == "silent":
+            return []
+        if self.join == "not-otaa":
+            return self._lines(["+JOIN: Not in OTAA mode"])
+        if self.join == "already":
+            return self._lines(["+JOIN: Joined already"])
+        lines = ["+JOIN: Start", "+JOIN: NORMAL"]
+        if self.join == "joined":
+            self.joined = True
+            lines += ["+JOIN: Network joined", "+JOIN: NetID 000013 DevAddr 26:01:5F:66", "+JOIN: Done"]
+        else:
+            lines += ["+JOIN: Join failed"] + (["+JOIN: Done"] if self.join == "failed" else [])
+        timed = self._lines(lines)
+        return [(delay + (6000 if index >= 2 else 0), line) for index, (delay, line) in enumerate(timed)]
+
+    def _send(self, name, confirmed):
+        head = "+%s: " % name
+        if self.send_result == "not-joined" or not self.joined:
+            return self._lines([head + "Please join network first", head + "Done"])
+        if self.send_result == "length":
+            return self._lines([head + "Length error 0"])
+        if self.send_result == "silent-after-start":
+            return self._lines([head + "Start"])
+        self.up_counter += 1
+        lines = [head + "Start"]
+        if confirmed:
+            lines.append(head + "Wait ACK")
+            if self.ack:
+                lines += [head + "FPENDING", head + "ACK Received"]
+        if self.downlink:
+            lines += [head + self.downlink, head + "RXWIN1, RSSI -43, SNR 10.0"]
+        lines.append(head + "Done")
+        return self._lines(lines)
+
+
+class Rui3Emulator:
+    def __init__(self, join="joined", ack=True, rx_event=None, noise=False):
+        self.join = join  # joined | rx-timeout | silent | error
+        self.ack = ack
+        self.rx_event = rx_event  # printed after the send result, as LoRaMac-node orders confirm/indication
+        self.noise = noise
+        self.joined = False
+        self.send_result = "normal"  # normal | busy | silent-after-ok
+        self.cfm = 0
+
+    def _lines(self, lines):
+        return timed(lines, self.noise, 30)
+
+    def respond(self, cmd):
+        if cmd.startswith("AT+JOIN="):
+            if self.join == "error":
+                return self._lines(["AT_PARAM_ERROR"])
+            if self.join == "silent":
+                return self._lines(["OK"])
+            self.joined = self.join == "joined"
+            event = "+EVT:JOINED" if self.joined else "+EVT:JOIN_FAILED_RX_TIMEOUT"
+            return self._lines(["OK"]) + [(7000, event)]
+        if cmd.startswith("AT+SEND="):
+            if not self.joined:
+                return self._lines(["AT_NO_NETWORK_JOINED"])
+            if self.send_result == "busy":
+                return self._lines(["AT_BUSY_ERROR"])
+            if self.send_result == "silent-after-ok":
+                return self._lines(["OK"])
+            confirmed = self.cfm == 1
+            result = "+EVT:TX_DONE"
+            if confirmed:
+                result = "+EVT:SEND_CONFIRMED_OK" if self.ack else "+EVT:SEND_CONFIRMED_FAILED(4)"
+            lines = self._lines(["OK"]) + [(2500, result)]
+            if self.rx_event:
+                lines.append((2540, self.rx_event))
+            return lines
+        if cmd.startswith("AT+CFM="):
+            self.cfm = int(cmd[7:])
+        if cmd.startswith("AT+APPKEY=") and len(cmd) != 10 + 32:
+            return self._lines(["AT_PARAM_ERROR"])
+        return self._lines(["OK"])
+
+
+def wio(**options):
+    clock = ManualClock(1000)
+    modem = WioE5Emulator(**options)
+    uart = ScriptedUart(clock, modem)
+    return clock, modem, uart, WioE5(uart, clock)
+
+
+def rui3(**options):
+    clock = ManualClock(1000)
+    modem = Rui3Emulator(**options)
+    uart = ScriptedUart(clock, modem)
+    return clock, modem, uart, Rui3(uart, clock)
+
+
+# -- Wio-E5 ------------------------------------------------------------------
+def test_wio_configure_sends_the_otaa_settings_through_noise():
+    clock, modem, uart, link = wio(noise=True)
+    link.configure(DEV_EUI, JOIN_EUI, APP_KEY)
+    assert uart.commands == ["AT", "AT+MODE=LWOTAA", "AT+DR=EU868", "AT+CLASS=A", 'AT+ID=DevEui,"2CF7F12024900363"',
+                             'AT+ID=AppEui,"8000000000000007"', 'AT+KEY=APPKEY,"%s"' % APP_KEY, "AT+ADR=ON"]
+    assert link.ignored_lines >= 8
+
+
+def test_wio_join_success_with_the_wiki_transcript():
+    clock, modem, uart, link = wio(noise=True)
+    assert link.joined is False
+    assert link.join() is True and link.joined is True
+    assert 6000 <= clock.ticks_ms() - 1000 < 7000, clock.ticks_ms()  # waited for the 6 s join, no longer
+
+
+def test_wio_joined_already_settles_at_once():
+    clock, modem, uart, link = wio(join="already")
+    assert link.join() is True
+    assert clock.ticks_ms() - 1000 < 100
+
+
+def test_wio_join_attempts_until_one_succeeds():
+    clock, modem, uart, link = wio(join="failed")
+    real_join = modem._join
+    outcomes = ["failed", "failed", "joined"]
+
+    def scripted_join():
+        modem.join = outcomes.pop(0)
+        return real_join()
+
+    modem._join = scripted_join
+    assert link.join(attempts=2) is False and uart.commands.count("AT+JOIN") == 2
+    assert link.join(attempts=2) is True and uart.commands.count("AT+JOIN") == 3
+
+
+def test_wio_join_failure_returns_false():
+    clock, modem, uart, link = wio(join="failed")
+    assert link.join() is False and link.joined is False
+
+
+def test_wio_join_failure_without_done_still_settles_at_the_timeout():
+    clock, modem, uart, link = wio(join="failed-no-done")
+    assert link.join() is False
+    assert clock.ticks_ms() - 1000 >= 30000
+
+
+def test_wio_silent_module_times_out_with_a_clear_error():
+    clock, modem, uart, link = wio(join="silent")
+    error = mpytest.raises(AtTimeout, link.join)
+    assert "no answer from the module to AT+JOIN within 30000 ms" in str(error), str(error)
+
+
+def test_wio_join_refused_when_not_in_otaa_mode():
+    clock, modem, uart, link = wio(join="not-otaa")
+    mpytest.raises(AtModemError, link.join)
+
+
+def test_wio_unconfirmed_send():
+    clock, modem, uart, link = wio(noise=True)
+    link.join()
+    result = link.send(2, b"\x01\x02\xab")
+    assert uart.commands[-3:] == ["AT+PORT=2", 'AT+MSGHEX="0102AB"', "AT+LW=ULDL"], uart.commands
+    assert result.acked is None and result.downlinks == [] and result.fcnt_up == 7 and result.fpending is False
+    link.send(2, b"\x00")
+    assert uart.commands.count("AT+PORT=2") == 1  # the port is set once, not per uplink
+
+
+def test_wio_confirmed_with_ack_and_downlink_from_the_forum_transcript():
+    clock, modem, uart, link = wio(downlink='PORT: 15; RX: "48656C6C6F"', noise=True)
+    link.join()
+    result = link.send(15, b"hi", confirmed=True)
+    assert uart.commands[-2] == 'AT+CMSGHEX="6869"'
+    assert result.acked is True and result.downlinks == [(15, b"Hello")] and result.fpending is True
+
+
+def test_wio_downlink_hex_with_spaces_is_accepted():
+    clock, modem, uart, link = wio(downlink='PORT: 3; RX: "01 02 FF"')
+    link.join()
+    assert link.send(3, b"x").downlinks == [(3, b"\x01\x02\xff")]
+
+
+def test_wio_confirmed_without_ack():
+    clock, modem, uart, link = wio(ack=False)
+    link.join()
+    result = link.send(2, b"x", confirmed=True)
+    assert result.acked is False and result.downlinks == []
+
+
+def test_wio_send_refusals_are_clear_errors():
+    clock, modem, uart, link = wio()
+    mpytest.raises(AtModemError, link.send, 2, b"x")  # never joined: refused before the UART
+    assert uart.commands == []
+    link.join()
+    mpytest.raises(AtModemError, link.send, 0, b"x")
+    modem.send_result = "length"
+    error = mpytest.raises(AtModemError, link.send, 2, b"x" * 60)
+    assert "payload too long" in str(error)
+    modem.send_result = "not-joined"
+    mpytest.raises(AtModemError, link.send, 2, b"x")
+    assert link.joined is False  # the module lost its session: the app must join again
+
+
+def test_wio_send_that_stops_after_start_times_out():
+    clock, modem, uart, link = wio()
+    link.join()
+    modem.send_result = "silent-after-start"
+    error = mpytest.raises(AtTimeout, link.send, 2, b"x")
+    assert "AT+MSGHEX" in str(error)
+
+
+def test_wio_a_late_done_does_not_end_the_next_command():
+    clock, modem, uart, link = wio()
+    link.join()
+    uart.inject(0, "+MSGHEX: Done")  # left over from an earlier exchange
+    uart.inject(0, '+MSG: PORT: 9; RX: "AA"')  # a Class C downlink printed meanwhile is kept
+    result = link.send(2, b"x")
+    assert uart.commands[-2] == 'AT+MSGHEX="78"' and result.downlinks == [(9, b"\xaa")]
+
+
+def test_wio_class_c_poll_collects_async_downlinks():
+    clock, modem, uart, link = wio()
+    uart.inject(300, '+MSG: PORT: 4; RX: "0102"')
+    uart.inject(400, '+MSGHEX: PORT: 5; RX: "zz"')  # corrupt hex: not a downlink, ignored
+    assert link.poll(1000) == [(4, b"\x01\x02")]
+    assert link.poll(0) == []
+    assert link.network_time() is None
+
+
+def test_wio_keys_never_reach_an_error_message():
+    clock, modem, uart, link = wio()
+    error = mpytest.raises(AtModemError, link.configure, DEV_EUI, JOIN_EUI, APP_KEY[:30])
+    assert APP_KEY[:8] not in str(error)
+    clock, modem, uart, link = wio()
+    modem.respond = lambda cmd: [(5, "+AT: OK")] if cmd == "AT" else []  # goes silent after AT
+    error = mpytest.raises(AtTimeout, link.configure, DEV_EUI, JOIN_EUI, APP_KEY)
+    assert "AT+MODE" in str(error) and APP_KEY not in str(error)
+
+
+def test_wio_key_error_from_the_module_names_the_command_only():
+    clock, modem, uart, link = wio()
+    modem.respond = lambda cmd: ([(5, "+KEY: ERROR(-1)")] if cmd.startswith("AT+KEY")
+                                 else WioE5Emulator().respond(cmd))
+    error = mpytest.raises(AtModemError, link.configure, DEV_EUI, JOIN_EUI, APP_KEY)
+    assert str(error) == "module refused AT+KEY=APPKEY: ERROR(-1)", str(error)
+
+
+def test_wio_line_noise_bytes_are_skipped():
+    clock, modem, uart, link = wio()
+    uart.inject(0, b"\xff\xfe\x80")
+    assert link.join() is True
+
+
+# -- RAK3172 / RUI3 ----------------------------------------------------------
+def test_rui3_configure_and_join_through_noise():
+    clock, modem, uart, link = rui3(noise=True)
+    link.configure(DEV_EUI, JOIN_EUI, APP_KEY)
+    assert uart.commands == ["AT+NJM=1", "AT+BAND=4", "AT+CLASS=A", "AT+DEVEUI=2CF7F12024900363",
+                             "AT+APPEUI=8000000000000007", "AT+APPKEY=%s" % APP_KEY]
+    assert link.join() is True and link.joined
+    assert uart.commands[-1] == "AT+JOIN=1:0:8:1"
+
+
+def test_rui3_join_failed_event():
+    clock, modem, uart, link = rui3(join="rx-timeout")
+    assert link.join() is False
+
+
+def test_rui3_join_refused_and_join_silent():
+    clock, modem, uart, link = rui3(join="error")
+    mpytest.raises(AtModemError, link.join)
+    clock, modem, uart, link = rui3(join="silent")
+    error = mpytest.raises(AtTimeout, link.join)
+    assert "AT+JOIN" in str(error)
+
+
+def test_rui3_unconfirmed_send():
+    clock, modem, uart, link = rui3(noise=True)
+    link.join()
+    result = link.send(2, b"\x12\x34")
+    assert uart.commands[-2:] == ["AT+CFM=0", "AT+SEND=2:1234"]
+    assert result.acked is None and result.downlinks == [] and result.fcnt_up is None
+
+
+def test_rui3_confirmed_ack_with_a_downlink_printed_after_the_result():
+    clock, modem, uart, link = rui3(rx_event="+EVT:RX_1:-70:8:UNICAST:2:1234")
+    link.join()
+    result = link.send(2, b"\x01", confirmed=True)
+    assert uart.commands[-2] == "AT+CFM=1"
+    assert result.acked is True and result.downlinks == [(2, b"\x12\x34")]
+    link.send(2, b"\x02", confirmed=True)
+    assert uart.commands.count("AT+CFM=1") == 1
+
+
+def test_rui3_confirmed_failed_with_a_status_suffix():
+    clock, modem, uart, link = rui3(ack=False)
+    link.join()
+    assert link.send(2, b"\x01", confirmed=True).acked is False
+
+
+def test_rui3_errors():
+    clock, modem, uart, link = rui3()
+    link.joined = True  # the app believes it is joined, the module does not
+    error = mpytest.raises(AtModemError, link.send, 2, b"x")
+    assert "not joined" in str(error) and link.joined is False
+    link.join()
+    modem.send_result = "busy"
+    assert "busy" in str(mpytest.raises(AtModemError, link.send, 2, b"x"))
+    modem.send_result = "silent-after-ok"
+    assert "AT+SEND" in str(mpytest.raises(AtTimeout, link.send, 2, b"x"))
+
+
+def test_rui3_class_c_downlink_via_poll():
+    clock, modem, uart, link = rui3()
+    uart.inject(100, "+EVT:RX_C:-80:5:UNICAST:10:abcdef")
+    assert link.poll(500) == [(10, b"\xab\xcd\xef")]
+
+
+def test_rui3_appkey_error_hides_the_key():
+    clock, modem, uart, link = rui3()
+    error = mpytest.raises(AtModemError, link.configure, DEV_EUI, JOIN_EUI, APP_KEY + "00")
+    assert APP_KEY[:8] not in str(error)
+
+
+mpytest.main(globals())
