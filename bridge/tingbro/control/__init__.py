@@ -1,0 +1,1 @@
+"""The control plane: provisioning, commands to devices, command status, device health."""

@@ -1,0 +1,209 @@
+"""A parsed ChirpStack event -> the bridge's normalized events (see `schema/event.schema.json`).
+
+Pure: no I/O. The codec is passed in (`tingcodec.decode` in the service) so this module only knows the
+shape of its answer. An `up` whose payload the codec rejects raises `DecodeFailure`: the caller
+dead-letters the raw event with that reason.
+
+ChirpStack device tags the bridge reads (application, device-profile and device tags are merged by
+ChirpStack, later wins):
+  tingbro_device_type     fill_level | lifebuoy | streetlight (tag name configurable; `fill-level` accepted)
+  tingbro_municipality    municipality slug, e.g. "aarhus"
+  tingbro_latitude, tingbro_longitude     decimal degrees, WGS 84
+  tingbro_bin_empty_mm    fill-level sensor to bin bottom when empty, mm (needed for `derived.fill_ratio`)
+  tingbro_bin_full_mm     fill-level sensor to surface when full, mm (default 0)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.message import Message
+
+MUNICIPALITY_TAG = "tingbro_municipality"
+LATITUDE_TAG = "tingbro_latitude"
+LONGITUDE_TAG = "tingbro_longitude"
+BIN_EMPTY_TAG = "tingbro_bin_empty_mm"
+BIN_FULL_TAG = "tingbro_bin_full_mm"
+DEVICE_TYPES = ("fill_level", "lifebuoy", "streetlight")
+
+# codec(fport, payload, device_type, direction="up") -> {"message": str, "fields": dict}; raises on bad input
+Codec = Callable[..., dict[str, Any]]
+
+EMPTY_RADIO: dict[str, Any] = {"f_cnt": None, "f_port": None, "dr": None, "rssi_dbm": None, "snr_db": None,
+                               "gateway_count": None, "confirmed": None}
+
+
+class DecodeFailure(ValueError):
+    """The event is well-formed but its payload cannot be decoded: dead-letter it with this reason."""
+
+
+def device_type_of(tags: dict[str, str], tag_name: str, fallback: str | None) -> str | None:
+    value = tags.get(tag_name, "").strip().lower().replace("-", "_")
+    return value if value in DEVICE_TYPES else fallback
+
+
+def _float_tag(tags: dict[str, str], name: str) -> float | None:
+    try:
+        value = float(tags[name])
+    except (KeyError, ValueError):
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def device_of(message: Message, tag_name: str, fallback: str | None) -> dict[str, Any]:
+    info = message.device_info  # type: ignore[attr-defined]
+    tags = dict(info.tags)
+    lat, lon = _float_tag(tags, LATITUDE_TAG), _float_tag(tags, LONGITUDE_TAG)
+    location = {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
+    return {
+        "dev_eui": info.dev_eui.lower(),
+        "name": info.device_name or None,
+        "device_type": device_type_of(tags, tag_name, fallback),
+        "application_id": info.application_id or None,
+        "tenant_id": info.tenant_id or None,
+        "municipality": tags.get(MUNICIPALITY_TAG) or None,
+        "location": location,
+        "tags": tags,
+    }
+
+
+def time_of(message: Message, received_at: float) -> str:
+    stamp = message.time  # type: ignore[attr-defined]
+    if message.HasField("time"):
+        moment = datetime.fromtimestamp(stamp.seconds, UTC).replace(microsecond=stamp.nanos // 1000)
+    else:
+        moment = datetime.fromtimestamp(received_at, UTC)
+    return moment.isoformat()
+
+
+def content_key(message: Message) -> str:
+    """An idempotency key for events ChirpStack gives none (log): a hash of the event's content."""
+    return hashlib.sha256(message.SerializeToString(deterministic=True)).hexdigest()[:32]
+
+
+def fill_ratio(fields: dict[str, Any], tags: dict[str, str]) -> float | None:
+    """0 (empty) .. 1 (full) from the measured distance and the bin geometry tags; None when unknown."""
+    distance_mm = fields.get("distance_mm")
+    empty_mm = _float_tag(tags, BIN_EMPTY_TAG)
+    full_mm = _float_tag(tags, BIN_FULL_TAG) or 0.0
+    if distance_mm is None or empty_mm is None or empty_mm <= full_mm:
+        return None
+    if fields.get("no_echo") or fields.get("blind_zone"):
+        return None  # the sensor says its distance is not valid
+    ratio = (empty_mm - float(distance_mm)) / (empty_mm - full_mm)
+    return round(min(1.0, max(0.0, ratio)), 4)
+
+
+def alarms_of(device_type: str | None, message_name: str | None, fields: dict[str, Any]) -> list[tuple[str, bool]]:
+    """(alarm name, active) pairs an uplink raises; each becomes its own `alarm` event."""
+    if device_type == "fill_level" and message_name == "alarm":
+        found = []
+        if fields.get("fire_temperature") or fields.get("fire_rise"):
+            found.append(("fire", True))
+        if fields.get("tilt"):
+            found.append(("tilt", True))
+        if fields.get("fill_threshold"):
+            found.append(("fill_threshold", True))
+        return found
+    if device_type == "lifebuoy" and message_name == "presence":
+        return [("lifebuoy_removed", not fields.get("present", False))]
+    if device_type == "streetlight" and message_name == "lamp_failure":
+        return [("lamp_failure", True)]
+    return []
+
+
+def _event(event_id: str, kind: str, time: str, device: dict[str, Any], **parts: Any) -> dict[str, Any]:
+    event = {"id": event_id, "type": kind, "time": time, "device": device, "radio": dict(EMPTY_RADIO),
+             "message": None, "fields": {}, "derived": {}, "alarm": None, "detail": {}}
+    event.update(parts)
+    return event
+
+
+def normalize_uplink(message: Message, device: dict[str, Any], time: str, codec: Codec) -> list[dict[str, Any]]:
+    up: Any = message
+    key = up.deduplication_id or content_key(message)
+    rx = up.rx_info
+    radio = {"f_cnt": up.f_cnt, "f_port": up.f_port, "dr": up.dr,
+             "rssi_dbm": max((r.rssi for r in rx), default=None),
+             "snr_db": round(max((r.snr for r in rx), default=0.0), 2) if rx else None,
+             "gateway_count": len(rx), "confirmed": up.confirmed}
+    detail: dict[str, Any] = {"dev_addr": up.dev_addr or None, "region_config_id": up.region_config_id or None}
+    device_type = device["device_type"]
+    message_name: str | None = None
+    fields: dict[str, Any] = {}
+    if up.f_port == 0:
+        detail["note"] = "MAC-only frame (fPort 0): no application payload"
+    elif device_type is None:
+        detail["data_base64"] = base64.b64encode(up.data).decode()
+        detail["note"] = "device type unknown: set the device tag or [decode] fallback_device_type"
+    else:
+        try:
+            decoded = codec(up.f_port, bytes(up.data), device_type, direction="up")
+        except Exception as exc:  # any codec failure is the payload's fault, not the bridge's
+            raise DecodeFailure(f"{device_type} payload on fPort {up.f_port} not decodable: "
+                                f"{type(exc).__name__}: {str(exc)[:200]}") from None
+        message_name, fields = decoded["message"], dict(decoded["fields"])
+    derived: dict[str, Any] = {}
+    if device_type == "fill_level":
+        ratio = fill_ratio(fields, device["tags"])
+        if ratio is not None:
+            derived["fill_ratio"] = ratio
+    events = [_event(key + ":up", "uplink", time, device, radio=radio, message=message_name, fields=fields,
+                     derived=derived, detail=detail)]
+    for name, active in alarms_of(device_type, message_name, fields):
+        events.append(_event(f"{key}:alarm:{name}", "alarm", time, device, radio=radio, message=message_name,
+                             fields=fields, derived=derived, alarm={"name": name, "active": active}))
+    return events
+
+
+def _detail(event_name: str, message: Any) -> tuple[str, dict[str, Any]]:
+    """(idempotency key, detail) of the non-uplink events."""
+    if event_name == "join":
+        return message.deduplication_id + ":join", {
+            "dev_addr": message.dev_addr or None, "region_config_id": message.region_config_id or None}
+    if event_name == "status":
+        return message.deduplication_id + ":status", {
+            "margin_db": message.margin, "external_power_source": message.external_power_source,
+            "battery_level_unavailable": message.battery_level_unavailable,
+            "battery_level_pct": round(message.battery_level, 2)}
+    if event_name == "ack":
+        return (message.queue_item_id or message.deduplication_id) + ":ack", {
+            "queue_item_id": message.queue_item_id or None, "acknowledged": message.acknowledged,
+            "f_cnt_down": message.f_cnt_down}
+    if event_name == "txack":
+        return f"{message.queue_item_id}:txack:{message.downlink_id}", {
+            "downlink_id": message.downlink_id, "queue_item_id": message.queue_item_id or None,
+            "f_cnt_down": message.f_cnt_down, "gateway_id": message.gateway_id or None,
+            "frequency_hz": message.tx_info.frequency or None, "power_dbm": message.tx_info.power}
+    if event_name == "log":
+        level = type(message).DESCRIPTOR.fields_by_name["level"].enum_type.values_by_number[message.level].name
+        code = type(message).DESCRIPTOR.fields_by_name["code"].enum_type.values_by_number[message.code].name
+        return "log:" + content_key(message), {
+            "level": level, "code": code, "description": message.description, "context": dict(message.context)}
+    if event_name == "location":
+        place = message.location
+        return message.deduplication_id + ":location", {
+            "lat": place.latitude, "lon": place.longitude, "altitude_m": place.altitude, "accuracy_m": place.accuracy}
+    raise DecodeFailure(f"no normalization for event type {event_name!r}")
+
+
+TYPED_EVENTS = {"join": "join", "status": "status", "ack": "ack", "txack": "txack", "log": "log",
+                "location": "location"}
+
+
+def normalize(event_name: str, message: Message, received_at: float, codec: Codec,
+              device_type_tag: str = "tingbro_device_type", fallback_device_type: str | None = None,
+              ) -> list[dict[str, Any]]:
+    """All normalized events one ChirpStack event yields (an uplink may add alarm events)."""
+    device = device_of(message, device_type_tag, fallback_device_type)
+    time = time_of(message, received_at)
+    if event_name == "up":
+        return normalize_uplink(message, device, time, codec)
+    key, detail = _detail(event_name, message)
+    if key.startswith(":"):  # ChirpStack always sends an id; a hand-made event may not
+        key = content_key(message) + key
+    return [_event(key, TYPED_EVENTS[event_name], time, device, detail=detail)]

@@ -1,0 +1,125 @@
+"""The durable outbox: group commits to SQLite (WAL) on one worker thread, for an asyncio service.
+
+`await outbox.accept(events)` returns only after the events are committed: an ingest acknowledges
+ChirpStack (HTTP 2xx, MQTT PUBACK) after that, so an acknowledged event survives kill -9. Many callers'
+events share one transaction (group commit): the first waiter opens a short window
+(`commit_interval_ms`) and everything that arrives meanwhile is committed together.
+Cursor moves are cheap and ride along with the next commit: losing one to a crash means a batch is
+delivered twice, which sinks absorb by the event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tingbro.store import Store
+
+
+class Outbox:
+    def __init__(self, path: Path, synchronous: str = "full", commit_interval_ms: float = 2.0,
+                 commit_max_events: int = 5000) -> None:
+        self.path = path
+        self.synchronous = synchronous
+        self.commit_interval_s = commit_interval_ms / 1000.0
+        self.commit_max_events = commit_max_events
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
+        self.store: Store | None = None
+        self.last_seq = 0
+        self.stored_total = 0
+        self.absorbed_total = 0
+        self._listeners: list[asyncio.Event] = []   # one per delivery loop: set after commits that stored events
+        self._events: list[tuple[float, dict[str, Any]]] = []
+        self._letters: list[dict[str, Any]] = []
+        self._cursors: dict[str, int] = {}
+        self._waiters: list[asyncio.Future[None]] = []
+        self._wakeup = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._closing = False
+
+    async def run_blocking(self, function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    async def open(self) -> None:
+        self.store = await self.run_blocking(Store, self.path, self.synchronous)
+        self.last_seq = await self.run_blocking(self.store.last_seq)
+        self._writer = asyncio.create_task(self._write_loop(), name="outbox-writer")
+
+    async def close(self) -> None:
+        """Commit whatever is pending (cursor moves included), then close the file."""
+        self._closing = True
+        self._wakeup.set()
+        if self._writer is not None:
+            await self._writer
+        if self.store is not None:
+            await self.run_blocking(self.store.close)
+        self.executor.shutdown(wait=True)
+
+    async def accept(self, events: list[dict[str, Any]], letters: list[dict[str, Any]] = (),  # type: ignore[assignment]
+                     received_at: float | None = None) -> None:
+        """Commit events and/or dead letters durably; returns when they are on disk."""
+        if self._closing:
+            raise RuntimeError("outbox is closing")
+        stamp = time.time() if received_at is None else received_at
+        self._events.extend((stamp, event) for event in events)
+        self._letters.extend(letters)
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        self._wakeup.set()
+        await waiter
+
+    def listener(self) -> asyncio.Event:
+        """An event set whenever new events were committed (each delivery loop clears its own)."""
+        listener = asyncio.Event()
+        self._listeners.append(listener)
+        return listener
+
+    def advance(self, sink: str, seq: int) -> None:
+        """Record a sink's new cursor; written with the next commit (or at close)."""
+        self._cursors[sink] = max(seq, self._cursors.get(sink, 0))
+        self._wakeup.set()
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            if self._events and not self._closing and len(self._events) < self.commit_max_events:
+                await asyncio.sleep(self.commit_interval_s)  # let concurrent ingests join this transaction
+            self._wakeup.clear()
+            events, self._events = self._events, []
+            letters, self._letters = self._letters, []
+            cursors, self._cursors = self._cursors, {}
+            waiters, self._waiters = self._waiters, []
+            if events or letters or cursors:
+                assert self.store is not None
+                try:
+                    stored, self.last_seq = await self.run_blocking(self.store.commit_batch, events, letters, cursors)
+                except Exception as exc:  # the disk failed: every waiter's ingest must fail, not be acknowledged
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_exception(OSError(f"outbox commit failed: {type(exc).__name__}: {exc}"))
+                    continue
+                self.stored_total += stored
+                self.absorbed_total += len(events) - stored
+                if stored or letters:
+                    for listener in self._listeners:
+                        listener.set()
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            if self._closing and not (self._events or self._letters or self._cursors):
+                return
+
+    async def cursor_of(self, sink: str) -> int:
+        assert self.store is not None
+        return int(await self.run_blocking(self.store.cursor_of, sink))
+
+    async def fetch(self, sink: str, after_seq: int, limit: int) -> list[tuple[int, float, str]]:
+        assert self.store is not None
+        return list(await self.run_blocking(self.store.fetch, sink, after_seq, limit))
+
+    async def prune(self, sinks: list[str], retention_s: float) -> int:
+        assert self.store is not None
+        return int(await self.run_blocking(self.store.prune, sinks, retention_s))
