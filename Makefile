@@ -17,11 +17,17 @@ setup-debian:
 	fi
 	@# The packaged broker service is not wanted: tests start their own on a free loopback port.
 	@-$(SUDO) systemctl disable --now mosquitto >/dev/null 2>&1 || true
+	@# PostgreSQL server binaries for the SQL sink tests (each test starts its own cluster on loopback).
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing Debian packages: postgresql"; \
+	  $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; \
+	fi
+	@-$(SUDO) systemctl disable --now postgresql >/dev/null 2>&1 || true
 
 setup-python:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,postgres]'
 
 setup-node:
 	npm ci --no-audit --no-fund --loglevel=error

@@ -71,9 +71,14 @@ def test_broker_down_is_transient_and_sink_reconnects(mosquitto: Any) -> None:
                 await sink.deliver([make_event(10 + attempt)])
                 await asyncio.sleep(0.2)
         mosquitto.start()
-        collector = asyncio.create_task(collect(mosquitto, "kommune/#", 1))
+        collector = asyncio.create_task(collect(mosquitto, "kommune/#", 1, timeout_s=20))
         await asyncio.sleep(0.3)
-        await sink.deliver([make_event(20)])
+        for _ in range(10):  # paho reconnects on its own back-off (at most 10 s between attempts)
+            try:
+                await sink.deliver([make_event(20)])
+                break
+            except TransientSinkError:
+                await asyncio.sleep(0.5)
         received = await collector
         assert json.loads(received[0].payload)["id"] == make_event(20)["id"]
         await sink.close()
@@ -88,3 +93,16 @@ def test_bad_options() -> None:
         build_sink("m", "mqtt", {"host": "127.0.0.1", "qos": 0})
     with pytest.raises(SinkConfigError, match="topic_prefix"):
         build_sink("m", "mqtt", {"host": "127.0.0.1", "topic_prefix": "a/#"})
+
+
+def test_no_broker_start_succeeds_and_deliver_is_transient() -> None:
+    from conftest import free_port
+
+    async def scenario() -> None:
+        sink = build_sink("city-mqtt", "mqtt", {"host": "127.0.0.1", "port": free_port(), "timeout_s": 0.5})
+        await sink.start()
+        with pytest.raises(TransientSinkError, match="not connected"):
+            await sink.deliver([make_event(1)])
+        await sink.close()
+
+    run(scenario())

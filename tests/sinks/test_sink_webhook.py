@@ -29,6 +29,7 @@ def test_posts_exact_signed_body_with_authorization(monkeypatch: pytest.MonkeyPa
     async def scenario() -> None:
         async with Receiver() as receiver:
             sink = webhook(receiver.url + "/hook", token_env="TEST_WEBHOOK_TOKEN", hmac_secret_env="TEST_WEBHOOK_HMAC")
+            assert set(sink.secrets) == {TOKEN, SECRET}  # for the bridge's log redaction
             await sink.start()
             try:
                 await sink.deliver(events)
@@ -174,3 +175,42 @@ def test_config_errors_are_clear_and_do_not_leak_secrets(monkeypatch: pytest.Mon
     with pytest.raises(SinkConfigError, match="event_types") as caught:
         webhook("http://127.0.0.1:1/", event_types=["upl1nk"], token=TOKEN)
     assert TOKEN not in str(caught.value)
+
+
+def test_receiver_side_verification_and_batching() -> None:
+    """A receiver that checks the signature itself: right secret -> 2xx, wrong secret -> 401 -> permanent."""
+    from aiohttp import web
+    from conftest import free_port
+
+    accepted: list[list[str]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        raw = await request.read()
+        if not verify(SECRET.encode(), raw, request.headers.get("X-Tingbro-Signature", "")):
+            return web.Response(status=401, text="bad signature")
+        accepted.append([event["id"] for event in json.loads(raw)["events"]])
+        return web.Response(status=204)
+
+    async def scenario() -> None:
+        app = web.Application()
+        app.router.add_post("/hook", handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            events = [make_event(index) for index in range(250)]
+            good = webhook(f"http://127.0.0.1:{port}/hook", hmac_secret=SECRET, max_batch=100)
+            await good.deliver(events)
+            await good.close()
+            assert [len(ids) for ids in accepted] == [100, 100, 50]
+            assert [event_id for ids in accepted for event_id in ids] == [event["id"] for event in events]
+            forged = webhook(f"http://127.0.0.1:{port}/hook", hmac_secret="not-the-secret")
+            with pytest.raises(PermanentSinkError, match="HTTP 401"):
+                await forged.deliver(events[:1])
+            await forged.close()
+            assert len(accepted) == 3
+        finally:
+            await runner.cleanup()
+
+    run(scenario())

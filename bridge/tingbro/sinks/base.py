@@ -46,6 +46,7 @@ class SinkOptions:
         self.sink_name = name
         self._options = dict(options)
         self._read: set[str] = set()
+        self.secrets: list[str] = []  # every secret read, so the bridge can blank them out of its logs
 
     def fail(self, message: str) -> SinkConfigError:
         return SinkConfigError(f"sink {self.sink_name!r}: {message}")
@@ -109,9 +110,12 @@ class SinkOptions:
             value = os.environ.get(env_name)
             if not value:
                 raise self.fail(f"environment variable {env_name} (option {key + '_env'!r}) is not set")
+            self.secrets.append(value)
             return value
         if required and not literal:
             raise self.fail(f"option {key + '_env'!r} (or {key!r}) is required")
+        if literal:
+            self.secrets.append(literal)
         return literal or None
 
     def finish(self) -> None:
@@ -130,6 +134,8 @@ def _kind_names(kinds: type | tuple[type, ...]) -> str:
 
 class Sink:
     """One configured sink. Subclasses read their options in `configure` and implement `send`.
+
+    `secrets` lists every secret the sink was configured with (tokens, keys, DSNs) for log redaction.
 
     Every sink understands the common options:
       max_batch     how many events one `deliver` call accepts (the delivery loop reads `sink.max_batch`)
@@ -150,6 +156,7 @@ class Sink:
         self.device_types = frozenset(device_types) if device_types else None
         self.configure(reader)
         reader.finish()
+        self.secrets: tuple[str, ...] = tuple(reader.secrets)
 
     def configure(self, options: SinkOptions) -> None:
         """Read kind-specific options (raise SinkConfigError on bad ones)."""
@@ -167,8 +174,10 @@ class Sink:
     async def deliver(self, events: list[dict[str, Any]]) -> None:
         """Deliver the whole batch or raise TransientSinkError / PermanentSinkError (all-or-nothing)."""
         selected = [event for event in events if self.accepts(event)]
-        if selected:
-            await self.send(selected)
+        # The delivery loop hands over at most max_batch events; a larger list is sent in max_batch chunks
+        # (a failure part-way then re-sends the earlier chunks on retry: at-least-once, as always).
+        for offset in range(0, len(selected), self.max_batch):
+            await self.send(selected[offset:offset + self.max_batch])
 
     async def send(self, events: list[dict[str, Any]]) -> None:
         raise NotImplementedError

@@ -10,7 +10,7 @@ from __future__ import annotations
 import aiohttp
 from yarl import URL
 
-from tingbro.sinks.base import PermanentSinkError, TransientSinkError
+from tingbro.sinks.base import PermanentSinkError, SinkOptions, TransientSinkError
 
 RETRYABLE_CLIENT_STATUSES = frozenset({408, 425, 429})
 RESPONSE_SNIPPET_CHARS = 200
@@ -34,6 +34,15 @@ def classify_status(status: int, where: str, response_text: str, secrets: tuple[
     raise PermanentSinkError(message)
 
 
+def authorization_header(options: SinkOptions) -> str | None:
+    """`authorization[_env]` is the whole header value; `token[_env]` is sent as "Bearer <token>"."""
+    authorization = options.secret("authorization")
+    token = options.secret("token")
+    if token and authorization:
+        raise options.fail("give either a bearer 'token' or a full 'authorization' header value, not both")
+    return "Bearer " + token if token else authorization
+
+
 def origin(url: URL) -> str:
     return str(url.origin()) if url.is_absolute() else "<relative url>"
 
@@ -43,7 +52,9 @@ class HttpPoster:
 
     def __init__(self, timeout_s: float, secrets: tuple[str, ...] = (), connections: int = 8) -> None:
         self.timeout_s = timeout_s
-        self.secrets = tuple(secret for secret in secrets if secret)
+        # "Bearer abc": blank out the bare credential too, longest first.
+        parts = {piece for secret in secrets if secret for piece in (secret, secret.split(" ", 1)[-1]) if piece}
+        self.secrets = tuple(sorted(parts, key=len, reverse=True))
         self.connections = connections
         self.session: aiohttp.ClientSession | None = None
 
@@ -53,8 +64,8 @@ class HttpPoster:
             self.session = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout_s))
 
-    async def post(self, url: URL, body: bytes, headers: dict[str, str]) -> int:
-        """POST and return the 2xx status, or raise TransientSinkError / PermanentSinkError."""
+    async def post(self, url: URL, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        """POST; return the 2xx status and response body, or raise TransientSinkError / PermanentSinkError."""
         await self.start()
         assert self.session is not None
         where = origin(url)
@@ -62,8 +73,7 @@ class HttpPoster:
             async with self.session.post(url, data=body, headers=headers, allow_redirects=False) as response:
                 text = "" if 200 <= response.status < 300 else await response.text(errors="replace")
                 classify_status(response.status, where, text, self.secrets)
-                await response.read()
-                return response.status
+                return response.status, await response.read()
         except (TransientSinkError, PermanentSinkError):
             raise
         except TimeoutError:

@@ -7,10 +7,13 @@ from typing import Any
 
 from tingbro.sinks.base import PermanentSinkError
 
+# ASCII output (non-ASCII as \u escapes) is valid UTF-8 and about twice as fast to produce as raw UTF-8.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
 
 def dump_json(value: Any) -> bytes:
-    """UTF-8 JSON without spaces; NaN/Infinity are not JSON, so they are a permanent error, not a retry."""
+    """Compact JSON bytes; NaN/Infinity are not JSON, so they are a permanent error, not a retry."""
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+        return _ENCODER.encode(value).encode()
     except (TypeError, ValueError) as exc:
         raise PermanentSinkError(f"event is not JSON-serializable: {exc}") from exc

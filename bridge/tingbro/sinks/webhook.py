@@ -15,7 +15,7 @@ from yarl import URL
 
 from tingbro import __version__
 from tingbro.sinks.base import Sink, SinkOptions
-from tingbro.sinks.httpclient import HttpPoster
+from tingbro.sinks.httpclient import HttpPoster, authorization_header
 from tingbro.sinks.jsonenc import dump_json
 
 SIGNATURE_PREFIX = "sha256="
@@ -49,12 +49,7 @@ class WebhookSink(Sink):
         self.url = URL(options.text("url", required=True) or "")
         if self.url.scheme not in ("http", "https") or not self.url.host:
             raise options.fail("option 'url' must be an absolute http:// or https:// URL")
-        self.authorization = options.secret("authorization")
-        token = options.secret("token")
-        if token and self.authorization:
-            raise options.fail("give either a bearer 'token' or a full 'authorization' header value, not both")
-        if token:
-            self.authorization = "Bearer " + token
+        self.authorization = authorization_header(options)
         secret = options.secret("hmac_secret")
         self.hmac_secret = secret.encode() if secret else None
         self.signature_header = options.text("signature_header", "X-Tingbro-Signature") or ""
@@ -63,7 +58,7 @@ class WebhookSink(Sink):
         if not all(isinstance(value, str) for value in extra.values()):
             raise options.fail("option 'headers' must map header names to strings")
         self.extra_headers: dict[str, str] = extra
-        self.poster = HttpPoster(self.timeout_s, secrets=(self.authorization or "", token or "", secret or ""))
+        self.poster = HttpPoster(self.timeout_s, secrets=(self.authorization or "", secret or ""))
 
     async def start(self) -> None:
         await self.poster.start()
