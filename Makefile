@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-debian setup-python setup-node test lint lint-firmware bench demo clean codecs firmware flash
+.PHONY: setup setup-debian setup-python setup-node test lint lint-firmware bench demo clean codecs jscodecs firmware flash
 
 setup: setup-debian setup-python setup-node
 	@echo "setup done: now run 'make test'"
@@ -61,6 +61,10 @@ bench:
 codecs:
 	$(BIN)/python codecs/gen_vectors.py
 	$(BIN)/python codecs/gen_readme.py
+
+# Regenerate the ChirpStack/TTN JS codecs from the message catalogue (tests fail when they are stale).
+jscodecs:
+	PYTHONPATH=codecs $(BIN)/python -m jscodegen
 
 demo:
 	$(BIN)/tingbro demo

@@ -16,7 +16,7 @@ from . import catalogue, cbor
 from .errors import CodecError
 from .lookup import device_type, message_for_port
 
-_BACKEND = {"loads": cbor.loads, "dumps": cbor.dumps, "name": "pure"}
+_BACKEND = {"loads": cbor.loads, "name": "pure"}
 _loads = cbor.loads  # the hot path reads this global rather than the dict
 
 
@@ -25,24 +25,16 @@ def set_cbor_backend(name):
     previous = _BACKEND["name"]
     if name == "pure":
         _BACKEND["loads"] = cbor.loads
-        _BACKEND["dumps"] = cbor.dumps
     elif name == "cbor2":
         import cbor2  # noqa: PLC0415 - optional, CPython only
 
         _BACKEND["loads"] = cbor2.loads
-        _BACKEND["dumps"] = _cbor2_canonical(cbor2)
     else:
         raise CodecError("unknown CBOR backend %r" % (name,))
     _BACKEND["name"] = name
     global _loads
     _loads = _BACKEND["loads"]
     return previous
-
-
-def _cbor2_canonical(cbor2):
-    def dumps(obj):
-        return cbor2.dumps(obj, canonical=True)
-    return dumps
 
 
 def cbor_backend():
@@ -158,9 +150,9 @@ def _compile_decoder(msg, generated):
         fields = {}
         for i in range(count if count < known else known):
             converters[i](items[i], fields)  # items beyond `known` are newer fields: ignored
-        try:
-            canonical = _BACKEND["dumps"](items)
-        except Exception:
+        try:  # our own encoder, whatever parsed: it also refuses what our loads refuses
+            canonical = cbor.dumps(items)
+        except cbor.CBOREncodeError:
             canonical = None
         if canonical != payload:
             raise CodecError("payload is not in preferred serialization (trailing or non-shortest bytes)")

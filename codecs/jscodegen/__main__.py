@@ -1,0 +1,5 @@
+import sys
+
+from jscodegen.generate import main
+
+sys.exit(main())
