@@ -58,7 +58,8 @@ bench:
 	$(BIN)/python -m bench
 
 # Regenerate what is derived from the message catalogue (tests fail while it is stale).
-codecs:
+# Regenerate everything derived from the message catalogue: vectors, the README table, the JS codecs.
+codecs: jscodecs
 	$(BIN)/python codecs/gen_vectors.py
 	$(BIN)/python codecs/gen_readme.py
 

@@ -11,7 +11,7 @@ from bench.airtime import app_payload_airtime_ms, time_on_air_us
     (242, 7, 399.616), (20, 9, 246.784),
 ])
 def test_airtime_matches_the_reference_table(app_len: int, sf: int, ms: float) -> None:
-    assert time_on_air_us(13 + app_len, sf) == round(ms * 1000)
+    assert time_on_air_us(13 + app_len, sf, 125) == round(ms * 1000)
     assert app_payload_airtime_ms(app_len, sf) == pytest.approx(ms)
 
 

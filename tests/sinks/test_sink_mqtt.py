@@ -91,6 +91,8 @@ def test_bad_options() -> None:
         build_sink("m", "mqtt", {})
     with pytest.raises(SinkConfigError, match="qos"):
         build_sink("m", "mqtt", {"host": "127.0.0.1", "qos": 0})
+    with pytest.raises(SinkConfigError, match="retain_types"):
+        build_sink("m", "mqtt", {"host": "127.0.0.1", "retain_types": ["statsu"]})
     with pytest.raises(SinkConfigError, match="topic_prefix"):
         build_sink("m", "mqtt", {"host": "127.0.0.1", "topic_prefix": "a/#"})
 
@@ -106,3 +108,49 @@ def test_no_broker_start_succeeds_and_deliver_is_transient() -> None:
         await sink.close()
 
     run(scenario())
+
+
+def test_refused_login_is_transient_with_the_brokers_reason(tmp_path: Any) -> None:
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    from conftest import free_port
+
+    passwords = tmp_path / "passwords"
+    subprocess.run([shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd", "-c", "-b", str(passwords),
+                    "tingbro", "right-password"], check=True, capture_output=True, timeout=30)
+    port = free_port()
+    conf = tmp_path / "auth.conf"
+    # `user root`: a broker started as root would otherwise drop to user mosquitto, who cannot read tmp_path;
+    # started by anyone else, mosquitto ignores the line.
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {passwords}\n"
+                    "persistence false\nlog_dest none\nuser root\n")
+    broker = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):  # wait for the listener, at most 10 s
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert broker.poll() is None, "mosquitto with a password file did not start"
+                time.sleep(0.1)
+
+        async def scenario() -> None:
+            wrong = build_sink("m", "mqtt", {"host": "127.0.0.1", "port": port, "username": "tingbro",
+                                             "password": "wrong-password", "timeout_s": 5})
+            with pytest.raises(TransientSinkError, match="refused: Not authorized") as caught:
+                await wrong.deliver([make_event(1)])
+            assert "wrong-password" not in str(caught.value)
+            await wrong.close()
+            right = build_sink("m", "mqtt", {"host": "127.0.0.1", "port": port, "username": "tingbro",
+                                             "password": "right-password"})
+            await right.deliver([make_event(1)])
+            await right.close()
+
+        run(scenario())
+    finally:
+        broker.terminate()
+        broker.wait(10)

@@ -29,9 +29,13 @@ def classify_status(status: int, where: str, response_text: str, secrets: tuple[
         return
     snippet = redact(" ".join(response_text.split())[:RESPONSE_SNIPPET_CHARS], secrets)
     message = f"HTTP {status} from {where}" + (f": {snippet}" if snippet else "")
+    error: Exception
     if status >= 500 or status in RETRYABLE_CLIENT_STATUSES:
-        raise TransientSinkError(message)
-    raise PermanentSinkError(message)
+        error = TransientSinkError(message)
+    else:
+        error = PermanentSinkError(message)
+    error.http_status = status  # type: ignore[attr-defined]
+    raise error
 
 
 def authorization_header(options: SinkOptions) -> str | None:

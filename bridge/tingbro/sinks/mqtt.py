@@ -17,7 +17,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
-from tingbro.sinks.base import PermanentSinkError, Sink, SinkOptions, TransientSinkError
+from tingbro.sinks.base import EVENT_TYPES, PermanentSinkError, Sink, SinkOptions, TransientSinkError
 from tingbro.sinks.jsonenc import dump_json
 
 UNKNOWN_SEGMENT = "unknown"
@@ -53,7 +53,7 @@ class MqttSink(Sink):
         if not self.topic_prefix or any(char in self.topic_prefix for char in "+#\0"):
             raise options.fail("option 'topic_prefix' must be non-empty and free of + # and NUL")
         self.qos = options.integer("qos", 1, 1, 2)
-        self.retain_types = frozenset(options.strings("retain_types", ("status",)))
+        self.retain_types = frozenset(options.strings("retain_types", ("status",), EVENT_TYPES))
         self.tls = options.flag("tls", False)
         self.timeout_s = options.number("timeout_s", 10.0, 0.05, 300.0)
         self.keepalive_s = options.integer("keepalive_s", 60, 5, 3600)
@@ -64,24 +64,29 @@ class MqttSink(Sink):
         self.pending: dict[int, asyncio.Future[None]] = {}
 
     # Called in paho's network thread: hand over to the event loop, touch nothing else.
+    def _to_loop(self, callback: Any, *args: Any) -> None:
+        try:
+            if self.loop is not None:
+                self.loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            pass  # the event loop has closed: nobody is waiting any more
+
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        assert self.loop is not None
-        self.loop.call_soon_threadsafe(self._connection_changed, not reason.is_failure, str(reason))
+        self._to_loop(self._connection_changed, not reason.is_failure, "" if not reason.is_failure else str(reason))
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        assert self.loop is not None
-        self.loop.call_soon_threadsafe(self._connection_changed, False, "")
+        self._to_loop(self._connection_changed, False, "")
 
     def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
-        assert self.loop is not None
-        self.loop.call_soon_threadsafe(self._acknowledged, mid)
+        self._to_loop(self._acknowledged, mid)
 
     def _connection_changed(self, up: bool, refusal: str) -> None:
+        if up or refusal:  # a disconnect after a refused CONNECT keeps the broker's reason
+            self.last_refusal = refusal
         if up:
             self.connected.set()
             return
         self.connected.clear()
-        self.last_refusal = refusal
         for future in self.pending.values():  # their PUBACKs will not come on this connection
             if not future.done():
                 future.set_exception(TransientSinkError(f"MQTT broker {self.host}:{self.port} disconnected"))

@@ -15,10 +15,11 @@ from typing import Any
 from yarl import URL
 
 from tingbro import __version__
-from tingbro.sinks.base import PermanentSinkError, Sink, SinkOptions
+from tingbro.sinks.base import PermanentSinkError, Sink, SinkOptions, TransientSinkError
 from tingbro.sinks.httpclient import HttpPoster, authorization_header
 from tingbro.sinks.jsonenc import dump_json
 from tingbro.sinks.ngsi_ld_mapping import upsert_body
+from tingbro.sinks.oauth2 import ClientCredentials
 
 UPSERT_PATH = "/ngsi-ld/v1/entityOperations/upsert"
 JSONLD_CONTEXT_REL = 'rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
@@ -52,7 +53,26 @@ class NgsiLdSink(Sink):
         self.tenant = options.text("tenant")
         self.authorization = authorization_header(options)
         self.timeout_s = options.number("timeout_s", 10.0, 0.05, 300.0)
-        self.poster = HttpPoster(self.timeout_s, secrets=(self.authorization or "",))
+        self.oauth2 = self._oauth2(options)
+        secrets = (self.authorization or "", self.oauth2.client_secret if self.oauth2 else "")
+        self.poster = HttpPoster(self.timeout_s, secrets=secrets)
+
+    def _oauth2(self, options: SinkOptions) -> ClientCredentials | None:
+        token_url = options.text("oauth2_token_url")
+        client_id = options.text("oauth2_client_id")
+        client_secret = options.secret("oauth2_client_secret")
+        scope = options.text("oauth2_scope")
+        if not token_url:
+            if client_id or client_secret or scope:
+                raise options.fail("the oauth2_* options need 'oauth2_token_url'")
+            return None
+        url = URL(token_url)
+        if url.scheme not in ("http", "https") or not url.host or not client_id or not client_secret:
+            raise options.fail("OAuth2 needs an http(s) 'oauth2_token_url', 'oauth2_client_id' and "
+                               "'oauth2_client_secret_env'")
+        if self.authorization:
+            raise options.fail("give either OAuth2 options or 'token'/'authorization', not both")
+        return ClientCredentials(url, client_id, client_secret, scope, self.timeout_s)
 
     async def start(self) -> None:
         await self.poster.start()
@@ -77,7 +97,18 @@ class NgsiLdSink(Sink):
             raise PermanentSinkError(f"cannot map event to NGSI-LD entities: {type(exc).__name__}: {exc}") from None
         if not entities:
             return
-        status, response = await self.poster.post(self.upsert_url, dump_json(entities), self.headers())
+        headers = self.headers()
+        if self.oauth2 is not None:
+            await self.poster.start()
+            assert self.poster.session is not None
+            headers["Authorization"] = await self.oauth2.authorization(self.poster.session)
+        try:
+            status, response = await self.poster.post(self.upsert_url, dump_json(entities), headers)
+        except PermanentSinkError as exc:
+            if self.oauth2 is None or getattr(exc, "http_status", None) != 401:
+                raise
+            self.oauth2.forget()  # expired or revoked early: the retry fetches a fresh token
+            raise TransientSinkError(f"{exc} (OAuth2 token refused; a new one is fetched on retry)") from None
         if status == 207:
             raise PermanentSinkError("NGSI-LD batch upsert partly failed: " + partial_failure_reason(response))
 
