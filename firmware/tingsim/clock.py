@@ -12,6 +12,7 @@ import time
 from tingfw.radio.clock import SystemClock
 
 REALTIME_BELOW_MS = 20
+MIN_WALL_S = 0.001  # an accelerated sleep still yields the CPU: a fleet shares two cores
 
 
 class SimClock:
@@ -34,7 +35,7 @@ class SimClock:
             time.sleep(ms / 1000)
             return
         before = self._wall.ticks_ms()
-        time.sleep(ms / self.sleep_scale / 1000)
+        time.sleep(max(MIN_WALL_S, ms / self.sleep_scale / 1000))
         spent = self._wall.ticks_ms() - before
         if ms > spent:
             self.skipped_ms += ms - spent

@@ -24,9 +24,11 @@ def settings_for(device, overrides, index=0):
         scenario["fill_start"] = (0.15 + 0.37 * index) % 0.9
         scenario["fill_days"] = 1.5 + (index % 4) * 0.5
     elif device == "lifebuoy" and index == 0:
-        scenario["removed"] = [[1800, 5400]]
+        scenario["removed"] = [[1800, 5400]]  # taken and brought back
+    elif device == "lifebuoy" and index == 1:
+        scenario["removed"] = [[20000, 10 ** 9]]  # taken and not returned
     elif device == "streetlight" and index == 4:
-        scenario["fail_at_s"] = 4 * 3600
+        scenario["fail_at_s"] = 1200  # fails early enough to be seen in a two-minute demo
     for key in overrides or {}:
         scenario[key] = overrides[key]
     return scenario
