@@ -173,12 +173,19 @@ class SimHardware(FakeHardware):
         self.cause = "deep_sleep_wake"
         self.pin_wake = False
         deadline_ms = self.clock.ticks_ms() + sleep_ms
-        step_ms = 5000  # how often a wake pin is looked at, in simulated ms
-        while True:
-            if wake_pin is not None and wake_level is not None and wake_pin.value() == wake_level:
-                self.pin_wake = True
-                return
-            left_ms = deadline_ms - self.clock.ticks_ms()
-            if left_ms <= 0:
-                return
-            self.clock.sleep_ms(min(left_ms, step_ms))
+        if wake_pin is not None and wake_level is not None and self.device == "lifebuoy":
+            # the reed switch's interrupt: wake at the scenario's next change, not at a polling step
+            while True:
+                if wake_pin.value() == wake_level:
+                    self.pin_wake = True
+                    return
+                change_s = scenarios.next_presence_change_s(self.scenario, self.now_s())
+                until_ms = deadline_ms if change_s is None else min(deadline_ms, int(change_s * 1000) + 1)
+                left_ms = until_ms - self.clock.ticks_ms()
+                if left_ms > 0:
+                    self.clock.sleep_ms(left_ms)
+                if self.clock.ticks_ms() >= deadline_ms and wake_pin.value() != wake_level:
+                    return
+        left_ms = deadline_ms - self.clock.ticks_ms()
+        if left_ms > 0:
+            self.clock.sleep_ms(left_ms)

@@ -65,6 +65,12 @@ def buoy_present(scenario, t_s):
     return True
 
 
+def next_presence_change_s(scenario, t_s):
+    """When the buoy is next taken or put back after t_s (None: never): the wake interrupt's moment."""
+    later = [edge for window in scenario["removed"] for edge in window if edge > t_s]
+    return min(later) if later else None
+
+
 def pedestrian(scenario, t_s):
     every = scenario["pedestrian_every_s"]
     return every > 0 and (t_s % every) < scenario["pedestrian_s"]

@@ -55,7 +55,8 @@ def inventory_csv(bins: int, buoys: int, lights: int) -> str:
 
 class Demo:
     def __init__(self, work_dir: Path, bins: int = 20, buoys: int = 5, lights: int = 5, time_scale: float = 2000,
-                 out: TextIO = sys.stdout) -> None:
+                 out: TextIO = sys.stdout, mqtt_port: int | None = None,
+                 scenarios: dict[str, dict[str, Any]] | None = None) -> None:
         self.work_dir = work_dir
         self.counts = (bins, buoys, lights)
         self.time_scale = time_scale
@@ -68,6 +69,8 @@ class Demo:
         self.bridge_port = 0
         self.commands: list[dict[str, Any]] = []
         self.started = time.monotonic()
+        self.mqtt_port = mqtt_port  # events over MQTT (QoS 1, a broker on loopback) instead of HTTP
+        self.scenarios = scenarios
 
     # -- set-up ---------------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -85,8 +88,11 @@ class Demo:
         self.work_dir.mkdir(parents=True)
         self.bridge_port = free_port()
         self.receiver = WebhookReceiver(self.tokens["webhook"])
-        self.devnet = Devnet(self.tokens["api"], http_url=f"http://127.0.0.1:{self.bridge_port}/chirpstack",
-                             http_headers={"Authorization": "Bearer " + self.tokens["ingest"]})
+        if self.mqtt_port:
+            self.devnet = Devnet(self.tokens["api"], mqtt_host="127.0.0.1", mqtt_port=self.mqtt_port)
+        else:
+            self.devnet = Devnet(self.tokens["api"], http_url=f"http://127.0.0.1:{self.bridge_port}/chirpstack",
+                                 http_headers={"Authorization": "Bearer " + self.tokens["ingest"]})
         self.say(f"devnet (development stand-in for ChirpStack): GWMP 127.0.0.1:{self.devnet.udp_port}, "
                  f"gRPC 127.0.0.1:{self.devnet.grpc_port}")
         self.provision()
@@ -123,7 +129,7 @@ enabled = true
 path = "/chirpstack"
 token_header = "Authorization"
 token_env = "TINGBRO_INGEST_TOKEN"
-[decode]
+{self.mqtt_table()}[decode]
 device_type_tag = "tingbro_device_type"
 [delivery]
 retry_initial_s = 0.2
@@ -145,6 +151,12 @@ api_token_env = "TINGBRO_CONTROL_TOKEN"
 commands_db = "commands.sqlite3"
 watchdog_interval_s = 5
 """
+
+    def mqtt_table(self) -> str:
+        if not self.mqtt_port:
+            return ""
+        return (f'[ingest.mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {self.mqtt_port}\n'
+                'client_id = "tingbro-demo"\nprotocol = 5\nsession_expiry_s = 3600\n')
 
     def start_bridge(self) -> None:
         config = self.work_dir / "bridge.toml"
@@ -168,7 +180,8 @@ watchdog_interval_s = 5
     def start_fleet(self) -> None:
         entries = read_device_list(self.work_dir / "devices.jsonl")
         assert self.devnet is not None
-        self.fleet = Fleet(entries, ("127.0.0.1", self.devnet.udp_port), self.work_dir, self.time_scale)
+        self.fleet = Fleet(entries, ("127.0.0.1", self.devnet.udp_port), self.work_dir, self.time_scale,
+                           self.scenarios)
         self.fleet.start()
         self.say(f"fleet: {len(entries)} devices running the real firmware under MicroPython "
                  f"(sleeps x{self.time_scale:g}, receive windows in real time)")
