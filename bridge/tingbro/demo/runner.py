@@ -67,6 +67,7 @@ class Demo:
         self.bridge: subprocess.Popen[bytes] | None = None
         self.fleet: Fleet | None = None
         self.bridge_port = 0
+        self.fleet_started_unix_s = 0.0
         self.commands: list[dict[str, Any]] = []
         self.started = time.monotonic()
         self.mqtt_port = mqtt_port  # events over MQTT (QoS 1, a broker on loopback) instead of HTTP
@@ -182,6 +183,7 @@ watchdog_interval_s = 5
         assert self.devnet is not None
         self.fleet = Fleet(entries, ("127.0.0.1", self.devnet.udp_port), self.work_dir, self.time_scale,
                            self.scenarios)
+        self.fleet_started_unix_s = time.time()
         self.fleet.start()
         self.say(f"fleet: {len(entries)} devices running the real firmware under MicroPython "
                  f"(sleeps x{self.time_scale:g}, receive windows in real time)")
