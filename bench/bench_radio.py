@@ -144,9 +144,9 @@ def run() -> list[dict]:
          "value": round(figures["PARSE_US"] / CODEC_FRAMES, 1), "target": "", "met": None,
          "note": "MicroPython unix"},
     ]
-    for label, names in (("sx12xx adapter (+airtime)", ("sx12xx", "airtime")),
+    for label, names in (("sx12xx adapter", ("sx12xx",)),
                          ("AT-modem backend (+parser)", ("at_modem", "at_parser")),
-                         ("virtual radio (+gwmp, airtime, clock)", ("virtual", "gwmp", "airtime", "clock"))):
+                         ("virtual radio (+gwmp, clock)", ("virtual", "gwmp", "clock"))):
         rows.append({"area": "radio", "name": f".mpy size, {label}", "unit": "B", "value": _mpy_size(names),
                      "target": "", "met": None, "note": "mpy-cross"})
     return rows

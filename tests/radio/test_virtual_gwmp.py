@@ -52,8 +52,8 @@ class Scenario:
             self.sent[server.send_pull_resp(item)] = label
 
 
-# Scale 5: RX1 opens 200 ms (wall) after the uplink, room for a loaded machine
-@pytest.mark.parametrize("time_scale", [1, 5])
+# Scale 2: RX1 opens 500 ms (wall) after the uplink, room for a loaded machine
+@pytest.mark.parametrize("time_scale", [1, 2])
 def test_virtual_radio_speaks_gwmp_and_honours_only_in_window_downlinks(time_scale: int) -> None:
     scenario = Scenario(time_scale)
     with GwmpServer(on_datagram=scenario) as server:
@@ -74,7 +74,7 @@ def test_virtual_radio_speaks_gwmp_and_honours_only_in_window_downlinks(time_sca
     # tmst is the gateway's µs counter at the end of the frame: the second uplink came later,
     # after the five windows (the last opens 6 s after the first uplink), in scaled (simulated) microseconds.
     gap_us = (pushes[1].body["rxpk"][0]["tmst"] - first["tmst"]) & 0xFFFFFFFF
-    assert 6_000_000 <= gap_us <= 9_000_000, gap_us
+    assert 6_000_000 <= gap_us <= 20_000_000, gap_us  # the upper bound allows for a stalled process
     assert all(d.eui == GATEWAY_EUI for d in server.received)
 
     # Keep-alives every simulated second, each answered.

@@ -120,8 +120,8 @@ class _AtLink:
                 continue
             text = body_of(line) if body_of else line
             event = None if text is None else p.classify(text, table)
-            if event is None:
-                self.ignored_lines += 1
+            if event is None or (event == p.DONE and p.START not in events):
+                self.ignored_lines += 1  # unknown, or a late 'Done' of an earlier command
                 continue
             events.append(event)
             if event in terminal or event in p.TERMINAL_ERRORS:

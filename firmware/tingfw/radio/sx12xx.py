@@ -11,8 +11,6 @@ CRC and normal IQ; downlinks received with inverted IQ and no CRC required.
 
 import time
 
-from tingfw.radio.airtime import symbol_time_us
-
 SYNC_WORD_PUBLIC = 0x34
 PREAMBLE_SYMBOLS = 8
 # A receiver needs this many preamble symbols to lock (LoRaMac-node's default MinRxSymbols).
@@ -26,7 +24,8 @@ def _freq_khz(freq_hz):
 
 def rx_timeout_ms(sf, bw_khz, window_ms, min_symbols=MIN_RX_SYMBOLS):
     """The receive timeout: the MAC's window, but never shorter than the preamble lock time."""
-    lock_ms = -(-min_symbols * symbol_time_us(sf, bw_khz) // 1000)
+    symbol_us = (1 << sf) * 1000 // bw_khz
+    lock_ms = -(-min_symbols * symbol_us // 1000)
     return window_ms if window_ms > lock_ms else lock_ms
 
 

@@ -15,8 +15,9 @@ time-scaled clock scales the protocol timing too.
 import socket
 import time
 
+from lorawan.airtime import time_on_air_us  # pure PHY arithmetic shared with the MAC
+
 from tingfw.radio import gwmp
-from tingfw.radio.airtime import time_on_air_us
 
 try:
     import select
@@ -88,7 +89,7 @@ class VirtualGateway:
         self.tx_acks = []  # (token, error) of the latest PULL_RESPs, at most _TX_ACK_HISTORY
         self.tx_ack_counts = {}  # error -> count, over the gateway's life
         self.bad_datagrams = 0
-        self._keepalive()  # announce ourselves so the server can send PULL_RESP
+        self._periodic()  # announce ourselves (PULL_DATA) so the server can send PULL_RESP
 
     def tmst_us(self, at_ms):
         return (at_ms * 1000) & 0xFFFFFFFF
@@ -97,7 +98,8 @@ class VirtualGateway:
         self._token = (self._token + 1) & 0xFFFF
         return self._token
 
-    def _keepalive(self):
+    def _periodic(self):
+        """PULL_DATA keep-alive and PUSH_DATA stat when due."""
         now_ms = self.clock.ticks_ms()
         if self._last_pull_ms is None or now_ms - self._last_pull_ms >= self.keepalive_ms:
             self._last_pull_ms = now_ms
@@ -121,7 +123,7 @@ class VirtualGateway:
 
     def service(self):
         """Handle every datagram waiting now, and send a keep-alive when one is due."""
-        self._keepalive()
+        self._periodic()
         while True:
             datagram = self.transport.recv(0)
             if datagram is None:
@@ -218,6 +220,9 @@ class VirtualRadio:
         self.clock = clock
         self.rssi_dbm = rssi_dbm
         self.snr_db = snr_db
+        # what the MAC may read after a reception (DevStatusAns margin): the link is taken as symmetric
+        self.last_rssi_dbm = None
+        self.last_snr_db = None
         self._listening = None  # (freq_hz, sf, bw_khz, since_ms) in Class C
 
     def transmit(self, payload, freq_hz, sf, bw_khz, power_dbm):
@@ -249,6 +254,8 @@ class VirtualRadio:
         remaining_ms = entry[6] - self.clock.ticks_ms()
         if remaining_ms > 0:
             self.gateway.wait_ms(remaining_ms)
+        self.last_rssi_dbm = self.rssi_dbm
+        self.last_snr_db = self.snr_db
         return entry[5]
 
     def listen(self, freq_hz, sf, bw_khz):

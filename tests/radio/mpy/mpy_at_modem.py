@@ -304,6 +304,15 @@ def test_wio_a_late_done_does_not_end_the_next_command():
     assert uart.commands[-2] == 'AT+MSGHEX="78"' and result.downlinks == [(9, b"\xaa")]
 
 
+def test_wio_a_done_arriving_after_the_next_command_is_ignored():
+    clock, modem, uart, link = wio()
+    link.join()
+    link.send(2, b"\x00")  # sets the port: the next send is a single command
+    uart.inject(1, "+CMSGHEX: Done")  # an earlier exchange's Done, late on the wire
+    result = link.send(2, b"\x01", confirmed=True)  # the module answers with Start ... ACK ... Done
+    assert result.acked is True, result.acked
+
+
 def test_wio_class_c_poll_collects_async_downlinks():
     clock, modem, uart, link = wio()
     uart.inject(300, '+MSG: PORT: 4; RX: "0102"')

@@ -1,4 +1,4 @@
-# lorawan.Device over the virtual radio, against the network side in tests/radio/test_device_over_gwmp.py.
+# lorawan.Device (Class C) over the virtual radio, against the network side in tests/radio/test_device_over_gwmp.py.
 # Usage: micropython mpy_device_over_gwmp.py PORT TIME_SCALE
 import sys
 
@@ -25,12 +25,15 @@ class MemStore:
 
 clock = SystemClock(time_scale=int(sys.argv[2]))
 gateway = VirtualGateway(UdpTransport("127.0.0.1", int(sys.argv[1])), "00800000a0001234", clock)
-device = Device(VirtualRadio(gateway, clock), clock, MemStore(), aes_factory(), DEV_EUI, JOIN_EUI, APP_KEY)
+device = Device(VirtualRadio(gateway, clock), clock, MemStore(), aes_factory(), DEV_EUI, JOIN_EUI, APP_KEY,
+                device_class="C")
 print("JOINED", device.join(attempts=2))
 result = device.send(2, b"fill 380mm", confirmed=True)
 print("SEND acked=%s fcnt_up=%d downlinks=%s" % (result.acked, result.fcnt_up,
                                                    ",".join("%d:%s" % (p, d.decode()) for p, d in result.downlinks)))
 result = device.send(2, b"second")
 print("SEND2 acked=%s fcnt_up=%d downlinks=%d" % (result.acked, result.fcnt_up, len(result.downlinks)))
+# Class C: the network sends at once (imme) on RX2 while the device listens between uplinks.
+print("CLASS_C", ",".join("%d:%s" % (p, d.decode()) for p, d in device.poll(4000)))
 gateway.wait_ms(200)
 print("GATEWAY push_acked=%d tx_acks=%s" % (gateway.push_acked, ",".join(e for _t, e in gateway.tx_acks)))

@@ -19,7 +19,9 @@ def note(label, payload):
 
 end_ms = radio.transmit(b"uplink-one", 868100000, 7, 125, 14)
 # RX1 and RX2 as a Class A MAC opens them: a little early, a little wide.
+assert radio.last_snr_db is None
 note("rx1", radio.receive(868100000, 7, 125, end_ms + 1000 - 20, 60))
+assert radio.last_snr_db == 7.5 and radio.last_rssi_dbm == -87
 note("rx2", radio.receive(869525000, 12, 125, end_ms + 2000 - 20, 60))
 # Windows where the network sends something this radio must not hear: another SF, normal IQ,
 # another frequency.
@@ -36,7 +38,9 @@ while class_c is None and clock.ticks_ms() < deadline_ms:
     clock.sleep_ms(5)
 note("classc", class_c)
 radio.sleep()
-gateway.wait_ms(300)  # answer the last PULL_RESPs with TX_ACK
+# No more keep-alives or stats, then time for the last acks: every message sent can be acked.
+gateway.keepalive_ms = gateway.stat_interval_ms = 10 ** 9
+gateway.wait_ms(300)
 print("HEARD", " ".join(heard))
 print("COUNTS push_sent=%d push_acked=%d pull_sent=%d pull_acked=%d bad=%d" % (
     gateway.push_sent, gateway.push_acked, gateway.pull_sent, gateway.pull_acked, gateway.bad_datagrams))
