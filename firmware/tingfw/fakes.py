@@ -273,6 +273,9 @@ class FakeHardware:
     def sleep_us(self):
         return lambda us: None
 
+    def idle_sleep(self):
+        return self.clock.sleep_ms
+
     def watchdog(self, timeout_ms):
         self.made.append(("wdt", timeout_ms))
         self.wdt = FakeWatchdog(timeout_ms, self.clock)

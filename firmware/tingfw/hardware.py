@@ -58,6 +58,10 @@ class MachineHardware:
     def sleep_us(self):
         return time.sleep_us
 
+    def idle_sleep(self):
+        """Light sleep for long waits, where the port keeps ticks_ms running through it (ESP32)."""
+        return machine.lightsleep if self.mcu.startswith("esp32") else None
+
     def watchdog(self, timeout_ms):
         return machine.WDT(timeout=timeout_ms)
 
@@ -82,9 +86,13 @@ class MachineHardware:
             try:
                 esp32 = __import__("esp32")  # only ESP32 ports have it (the rp2 stubs rightly lack it)
                 wake_pin.init(pull=None)  # a pull-up would leak through a closed reed switch
-                esp32.wake_on_ext0(wake_pin, esp32.WAKEUP_ANY_HIGH if wake_level else esp32.WAKEUP_ALL_LOW)
+                level = esp32.WAKEUP_ANY_HIGH if wake_level else esp32.WAKEUP_ALL_LOW
+                if hasattr(esp32, "wake_on_ext0"):
+                    esp32.wake_on_ext0(wake_pin, level)
+                else:  # ESP32-C3: GPIO0..5 wake from deep sleep
+                    esp32.wake_on_gpio((wake_pin,), level)
             except (ImportError, ValueError, AttributeError):
-                pass  # ESP32-C3/rp2: timer wake only; the heartbeat and retry intervals still run
+                pass  # rp2: timer wake only (its deep sleep is a reset); heartbeat and retries still run
         machine.deepsleep(sleep_ms)
 
 

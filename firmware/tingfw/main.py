@@ -57,6 +57,10 @@ def build_sensors(cfg, board, pins, hardware, clock):
             hardware.pin_out(battery_cfg["enable"], battery_cfg.get("enable_active", 1))
         out["battery"] = BatteryDivider(hardware.adc(pins["battery_adc"]), 3300, battery_cfg.get("r_top_kohm", 100),
                                         battery_cfg.get("r_bottom_kohm", 100))
+        if settings["temperature_sensor"] == "ntc":
+            from tingfw.drivers.thermistor import NtcThermistor
+
+            out["temperature"] = NtcThermistor(hardware.adc(pins["ntc_adc"]))
     if device == "fill_level":
         if settings["sensor"] == "a02yyuw":
             from tingfw.drivers.a02yyuw import A02YYUW
@@ -67,10 +71,6 @@ def build_sensors(cfg, board, pins, hardware, clock):
 
             out["distance"] = JSNSR04T(hardware.pin_out(pins["sensor_trigger"]), hardware.pin_in(pins["sensor_echo"]),
                                        hardware.pulse_in(), hardware.sleep_us(), settings["max_range_mm"])
-        if settings["temperature_sensor"] == "ntc":
-            from tingfw.drivers.thermistor import NtcThermistor
-
-            out["temperature"] = NtcThermistor(hardware.adc(pins["ntc_adc"]))
         if settings["tilt_sensor"] == "switch":
             from tingfw.drivers.tilt import SwitchTilt
 
@@ -163,14 +163,25 @@ def start(config_text, hardware, clock, log, link_factory=None, stores=None):
     board = boards.get(cfg["board"])
     pins = boards.pin_map(cfg["board"], cfg["pins"])
     wdt = hardware.watchdog(board["wdt_max_ms"])
-    clock = WatchdogClock(clock, wdt, min(1000, board["wdt_max_ms"] // 4))
+    # Light sleep through long waits on battery devices with the own MAC (an AT modem's UART must stay awake).
+    battery_spi = cfg["device"] != "streetlight" and board["radio"]["chip"] != "at_wio_e5"
+    clock = WatchdogClock(clock, wdt, min(1000, board["wdt_max_ms"] // 4),
+                          hardware.idle_sleep() if battery_spi else None)
     if stores is None:
         from lorawan.stores import FileStore, RtcStore
 
         flash = FileStore(STATE_DIR)
-        stores = (RtcStore(hardware.rtc_memory()) if board.get("rtc_memory") else flash, flash)
+        # Battery apps keep their per-wake state in RTC memory (no flash wear every wake); the
+        # streetlight's energy and hour counters must survive a power cut, so they go to flash.
+        in_rtc = board.get("rtc_memory") and cfg["device"] != "streetlight"
+        stores = (RtcStore(hardware.rtc_memory()) if in_rtc else flash, flash)
     state_store, settings_store = stores
-    link = (link_factory or build_link)(cfg, board, hardware, clock, state_store if board.get("rtc_memory") else None)
+    rtc_store = None
+    if board.get("rtc_memory"):
+        from lorawan.stores import RtcStore
+
+        rtc_store = state_store if cfg["device"] != "streetlight" else RtcStore(hardware.rtc_memory())
+    link = (link_factory or build_link)(cfg, board, hardware, clock, rtc_store)
     sensors = build_sensors(cfg, board, pins, hardware, clock)
     app = build_app(cfg, link, clock, state_store, sensors, log, settings_store)
     log("tingbro %s on %s (%s)" % (cfg["device"], cfg["board"], cfg.get("name") or cfg["dev_eui"]))

@@ -34,13 +34,16 @@ class FillLevelApp(AppBase):
         if self.sensor_power is not None:
             self.sensor_power.value(1)
             self.clock.sleep_ms(150)  # sensor start-up
+            if hasattr(self.distance, "powered_up"):
+                self.distance.powered_up()
         temperature_c = self.temperature.read_c() if self.temperature is not None else None
         if temperature_c is not None and hasattr(self.distance, "temperature_c"):
             self.distance.temperature_c = temperature_c  # speed-of-sound correction (JSN-SR04T)
         samples = []
+        gap_ms = getattr(self.distance, "sample_gap_ms", SAMPLE_GAP_MS)
         for index in range(settings["samples"]):
-            if index:
-                self.clock.sleep_ms(SAMPLE_GAP_MS)
+            if index and gap_ms:
+                self.clock.sleep_ms(gap_ms)
             samples.append(self.distance.read_mm())
         if self.sensor_power is not None:
             self.sensor_power.value(0)

@@ -56,7 +56,9 @@ class LifebuoyApp(AppBase):
             if result is not None and result.acked:
                 state["pending"] = 0
             else:
+                # Sleep the current retry interval, and double it for the time after (back-off).
                 retry_s = state.get("retry_s", settings["retry_interval_s"])
+                state["retry_sleep_s"] = retry_s
                 state["retry_s"] = min(retry_s * 2, settings["heartbeat_interval_s"])
 
         if first or state.get("heartbeat_due") or state["since_heartbeat_s"] >= self.settings["heartbeat_interval_s"]:
@@ -70,7 +72,7 @@ class LifebuoyApp(AppBase):
         if state.get("heartbeat_due"):
             sleep_s = min(sleep_s, self.settings["retry_interval_s"])
         if state.get("pending"):
-            sleep_s = min(sleep_s, state["retry_s"])
+            sleep_s = min(sleep_s, state.get("retry_sleep_s", settings["retry_interval_s"]))
         sleep_s = max(sleep_s, 1)
         state["slept_s"] = sleep_s
         self.save_state()

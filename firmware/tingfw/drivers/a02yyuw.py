@@ -56,13 +56,19 @@ class A02YYUW:
         self._clock = clock
         self._parser = FrameParser()
         self.timeout_ms = timeout_ms
-        # The first frames after power-up can be stale; skip them.
+        # The first frames after power-up can be stale; skip them (once per power-up).
         self.discard_frames = discard_frames
+        self._to_discard = discard_frames
+        # The sensor streams a frame every ~100 ms by itself: no pause needed between samples.
+        self.sample_gap_ms = 0
+
+    def powered_up(self):
+        self._to_discard = self.discard_frames
 
     def read_mm(self):
         values = []  # type: list[int]
         uart = self._uart
-        # Drop whatever queued up while we slept: we want a fresh reading. One read()
+        # Drop whatever queued up meanwhile: we want a fresh reading. One read()
         # takes the whole buffer; a loop could spin forever on a streaming sensor.
         if uart.any():
             uart.read()
@@ -72,7 +78,8 @@ class A02YYUW:
                 data = uart.read()
                 if data:
                     self._parser.feed(data, values)
-                if len(values) > self.discard_frames:
+                if len(values) > self._to_discard:
+                    self._to_discard = 0
                     return values[-1]
             if self._clock.ticks_ms() - start >= self.timeout_ms:
                 return None

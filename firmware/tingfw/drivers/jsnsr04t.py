@@ -25,6 +25,8 @@ class JSNSR04T:
         self._sleep_us = sleep_us
         self.max_mm = max_mm
         self.temperature_c = 20
+        # Echoes of one ping ring in a bin for a while: wait before the next trigger.
+        self.sample_gap_ms = 60
 
     def read_mm(self):
         self._trigger.value(0)

@@ -18,7 +18,7 @@ class Switch:
         return self._pin
 
 
-def debounce(switch, clock, stable_ms, sample_ms=50, max_ms=None):
+def debounce(switch, clock, stable_ms, sample_ms=100, max_ms=None):
     """Sample until the switch has kept one state for stable_ms; return that state.
 
     Wind sway makes a buoy rock against its reed switch: brief opens must not count as a

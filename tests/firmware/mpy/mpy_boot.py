@@ -137,8 +137,12 @@ def test_missing_config_file_logs_and_sleeps():
 
 def _start(raw, hardware, clock, link):
     stores = (FakeStore(), FakeStore())
-    return boot.start(json.dumps(raw), hardware, clock, lambda line: None, link_factory=lambda *a: link,
-                      stores=stores)
+
+    def link_factory(cfg, board, hardware, fed_clock, rtc_store):
+        link.clock = fed_clock  # like lorawan.Device: the link waits on the watchdog-feeding clock
+        return link
+
+    return boot.start(json.dumps(raw), hardware, clock, lambda line: None, link_factory=link_factory, stores=stores)
 
 
 def test_boot_builds_fill_level_and_deep_sleeps():
@@ -166,6 +170,23 @@ def test_boot_builds_lifebuoy_with_wake_on_presence_pin():
     sleep_ms, wake_pin, wake_level = hardware.slept[0]
     assert sleep_ms == 86400 * 1000 and wake_pin is hardware.pins[9] and wake_level == 1
     assert hardware.wdt.timeout_ms == 8300
+
+
+def test_boot_builds_streetlight_on_a_wio_e5_board():
+    clock = FakeClock()
+    hardware = FakeHardware(clock)
+    raw = dict(GOOD, device="streetlight", board="xiao_esp32c3_wio_e5", sensors={"pir_active_level": 1},
+               thresholds={"default_level_pct": 70})
+    raw.pop("intervals")
+    link = FakeLink(clock=clock)
+    _cfg, app, _link, fed_clock = _start(raw, hardware, clock, link)
+    assert ("pwm", 10) in hardware.made and ("counter", 4) in hardware.made and ("in", 3) in hardware.made
+    app.start("power_on")
+    for _ in range(3):
+        app.step()
+    assert app.dimmer.level == 70
+    assert hardware.wdt.longest_gap_ms <= 1000  # Class C polls go through the watchdog clock
+    assert fed_clock.feeds > 0
 
 
 def test_watchdog_fed_through_a_silent_sf12_join_on_rp2040():

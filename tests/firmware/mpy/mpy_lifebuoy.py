@@ -93,7 +93,7 @@ def test_unacked_removal_retried_on_next_wakes_until_acked():
     events = [m for m in rig.messages(start) if m[0] == "presence"]
     assert len(events) == 4, events
     assert all(m[2] and m[1]["event_seq"] == 1 and not m[1]["present"] for m in events)  # same event each time
-    assert sleeps[:3] == [120, 240, 480], sleeps  # back-off while unacknowledged
+    assert sleeps[:3] == [60, 120, 240], sleeps  # back-off while unacknowledged
     assert sleeps[3] > 80000  # acknowledged: heartbeat schedule again
 
 
