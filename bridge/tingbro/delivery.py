@@ -63,22 +63,25 @@ class SinkWorker:
             self.cursor = rows[-1][0]
             self.outbox.advance(self.sink.name, self.cursor)
 
-    async def deliver_rows(self, rows: list[tuple[int, float, str]]) -> None:
-        events = [json.loads(body) for _, _, body in rows]
+    async def deliver_rows(self, rows: list[tuple[int, float, dict[str, Any]]]) -> None:
+        events = [event for _, _, event in rows]
         try:
             await self.deliver_with_retry(events)
         except PermanentSinkError as exc:
             if len(events) == 1:
                 await self.dead_letter(events, str(exc))
                 return
-            for event in events:  # find the culprits: one bad event must not take its batch with it
+            delivered = []
+            for row in rows:  # find the culprits: one bad event must not take its batch with it
                 try:
-                    await self.deliver_with_retry([event])
+                    await self.deliver_with_retry([row[2]])
+                    delivered.append(row)
                 except PermanentSinkError as single_exc:
-                    await self.dead_letter([event], str(single_exc))
+                    await self.dead_letter([row[2]], str(single_exc))
+            rows = delivered
         self.record_delivered(rows)
 
-    def record_delivered(self, rows: list[tuple[int, float, str]]) -> None:
+    def record_delivered(self, rows: list[tuple[int, float, dict[str, Any]]]) -> None:
         now = time.time()
         for _, received_at, _ in rows:
             self.metrics.observe_latency(self.sink.name, now - received_at)

@@ -11,7 +11,7 @@ LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 def _labels(pairs: tuple[tuple[str, str], ...]) -> str:
     if not pairs:
         return ""
-    inner = ",".join('%s="%s"' % (key, value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " "))
+    inner = ",".join('{}="{}"'.format(key, value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " "))
                      for key, value in pairs)
     return "{" + inner + "}"
 

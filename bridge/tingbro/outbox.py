@@ -6,17 +6,23 @@ events share one transaction (group commit): the first waiter opens a short wind
 (`commit_interval_ms`) and everything that arrives meanwhile is committed together.
 Cursor moves are cheap and ride along with the next commit: losing one to a crash means a batch is
 delivered twice, which sinks absorb by the event id.
+Events this process committed are also kept in memory for a while (`recent`), so the delivery loops
+usually do not read them back from the file. Sinks share those dicts and must not change them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from tingbro.store import Store
+
+RECENT_EVENTS = 50_000  # in-memory copies for the delivery loops; older ones are read from SQLite
 
 
 class Outbox:
@@ -31,6 +37,7 @@ class Outbox:
         self.last_seq = 0
         self.stored_total = 0
         self.absorbed_total = 0
+        self.recent: OrderedDict[int, tuple[float, dict[str, Any]]] = OrderedDict()
         self._listeners: list[asyncio.Event] = []   # one per delivery loop: set after commits that stored events
         self._events: list[tuple[float, dict[str, Any]]] = []
         self._letters: list[dict[str, Any]] = []
@@ -95,14 +102,15 @@ class Outbox:
             if events or letters or cursors:
                 assert self.store is not None
                 try:
-                    stored, self.last_seq = await self.run_blocking(self.store.commit_batch, events, letters, cursors)
+                    stored = await self.run_blocking(self.store.commit_batch, events, letters, cursors)
                 except Exception as exc:  # the disk failed: every waiter's ingest must fail, not be acknowledged
                     for waiter in waiters:
                         if not waiter.done():
                             waiter.set_exception(OSError(f"outbox commit failed: {type(exc).__name__}: {exc}"))
                     continue
-                self.stored_total += stored
-                self.absorbed_total += len(events) - stored
+                self.remember(stored)
+                self.stored_total += len(stored)
+                self.absorbed_total += len(events) - len(stored)
                 if stored or letters:
                     for listener in self._listeners:
                         listener.set()
@@ -112,13 +120,35 @@ class Outbox:
             if self._closing and not (self._events or self._letters or self._cursors):
                 return
 
+    def remember(self, stored: list[tuple[int, float, dict[str, Any]]]) -> None:
+        for seq, received_at, event in stored:
+            self.recent[seq] = (received_at, event)
+            self.last_seq = max(self.last_seq, seq)
+        while len(self.recent) > RECENT_EVENTS:
+            self.recent.popitem(last=False)
+
+    def take_recent(self, after_seq: int, limit: int) -> list[tuple[int, float, dict[str, Any]]]:
+        """Events after `after_seq` from memory, as long as they are consecutive; [] means: ask SQLite."""
+        rows = []
+        seq = after_seq + 1
+        while len(rows) < limit and seq in self.recent:
+            received_at, event = self.recent[seq]
+            rows.append((seq, received_at, event))
+            seq += 1
+        return rows
+
     async def cursor_of(self, sink: str) -> int:
         assert self.store is not None
         return int(await self.run_blocking(self.store.cursor_of, sink))
 
-    async def fetch(self, sink: str, after_seq: int, limit: int) -> list[tuple[int, float, str]]:
+    async def fetch(self, sink: str, after_seq: int, limit: int) -> list[tuple[int, float, dict[str, Any]]]:
+        """The next events for a sink in outbox order: from memory when possible, else from SQLite."""
+        rows = self.take_recent(after_seq, limit)
+        if rows:
+            return rows
         assert self.store is not None
-        return list(await self.run_blocking(self.store.fetch, sink, after_seq, limit))
+        stored = await self.run_blocking(self.store.fetch, sink, after_seq, limit)
+        return [(seq, received_at, json.loads(body)) for seq, received_at, body in stored]
 
     async def prune(self, sinks: list[str], retention_s: float) -> int:
         assert self.store is not None

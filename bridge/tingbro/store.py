@@ -69,18 +69,19 @@ class Store:
         self.db.close()
 
     def commit_batch(self, events: list[tuple[float, dict[str, Any]]], letters: list[dict[str, Any]],
-                     cursors: dict[str, int]) -> tuple[int, int]:
-        """One transaction: new events (repeats absorbed), dead letters, cursor moves -> (stored, last seq)."""
+                     cursors: dict[str, int]) -> list[tuple[int, float, dict[str, Any]]]:
+        """One transaction: new events (repeats absorbed), dead letters, cursor moves -> [(seq, time, event)]."""
         db = self.db
-        stored = 0
+        stored: list[tuple[int, float, dict[str, Any]]] = []
         db.execute("BEGIN IMMEDIATE")
         try:
             for received_at, event in events:
                 if db.execute("INSERT OR IGNORE INTO seen(event_id, received_at) VALUES (?, ?)",
                               (event["id"], received_at)).rowcount:
-                    db.execute("INSERT INTO events(event_id, dev_eui, received_at, target, body) VALUES (?,?,?,?,?)",
-                               (event["id"], event["device"]["dev_eui"], received_at, None, dump_event(event)))
-                    stored += 1
+                    seq = db.execute(
+                        "INSERT INTO events(event_id, dev_eui, received_at, target, body) VALUES (?,?,?,?,?)",
+                        (event["id"], event["device"]["dev_eui"], received_at, None, dump_event(event))).lastrowid
+                    stored.append((int(seq or 0), received_at, event))
             for letter in letters:
                 self._insert_letter(letter)
             for sink, seq in cursors.items():
@@ -90,7 +91,7 @@ class Store:
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return stored, self.last_seq()
+        return stored
 
     def _insert_letter(self, letter: dict[str, Any]) -> None:
         self.db.execute(

@@ -34,6 +34,7 @@ class Receiver:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.events: list[dict[str, Any]] = []
+        self.arrival_times: list[float] = []  # time.time() when each event in `events` arrived
         self.requests = 0
         self.headers: list[dict[str, str]] = []
         self.lock = threading.Lock()
@@ -49,6 +50,8 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a real webhook receiver would
+
             def do_POST(self) -> None:  # noqa: N802 (stdlib name)
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 events = json.loads(body)["events"]
@@ -58,6 +61,7 @@ class Receiver:
                     rejected = receiver.rejecting is not None and any(map(receiver.rejecting, events))
                     if not rejected:
                         receiver.events.extend(events)
+                        receiver.arrival_times.extend([time.time()] * len(events))
                 self.send_response(400 if rejected else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -11,7 +11,6 @@ from pathlib import Path
 import chirp
 from bridgehelp import INGEST_TOKEN, SECRETS, BridgeProcess, Receiver, config_text, post
 from conftest import free_port
-
 from tingbro.ingest.http import token_matches
 from tingbro.logs import JsonFormatter, setup_logging
 

@@ -13,7 +13,6 @@ from chirpstack_api import common, integration
 from google.protobuf import json_format
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from tingbro.codec import tingcodec_decode
 from tingbro.decode import DecodeFailure, fill_ratio, normalize
 from tingbro.ingest.parse import EVENT_CLASSES, ParseError, encoding_for, parse_event

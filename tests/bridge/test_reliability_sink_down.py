@@ -33,7 +33,7 @@ def test_webhook_down_then_everything_arrives_in_order_per_device(tmp_path: Path
         total = DEVICES * PER_DEVICE
         for index in range(total):  # spread over the first half of the outage, devices interleaved
             device, f_cnt = index % DEVICES, index // DEVICES
-            event = chirp.uplink(dev_eui="70b3d57ed0%06x" % device, f_cnt=f_cnt)
+            event = chirp.uplink(dev_eui=f"70b3d57ed0{device:06x}", f_cnt=f_cnt)
             status, _ = post(port, "up", chirp.chirpstack_json(event))
             assert status == 200
             time.sleep(max(0.0, started + (index + 1) * DOWN_S / 2 / total - time.monotonic()))

@@ -27,7 +27,7 @@ TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]
 
 # What to do with one JSON key of one message type: (field name, action, converter or None).
 UNSUPPORTED, SCALAR, REPEATED_SCALAR, MAP, MESSAGE, REPEATED_MESSAGE, TIMESTAMP_TEXT, DURATION_TEXT, STRUCT = range(9)
-_PLANS: dict[str, dict[str, tuple[str, int, Any]]] = {}
+_PLANS: dict[Any, dict[str, tuple[str, int, Any]]] = {}
 
 
 class Unusual(Exception):
@@ -97,12 +97,9 @@ def _step(field: FieldDescriptor) -> tuple[str, int, Any]:
 
 
 def _plan(descriptor: Descriptor) -> dict[str, tuple[str, int, Any]]:
-    plan = _PLANS.get(descriptor.full_name)
-    if plan is None:
-        plan = {}
-        for field in descriptor.fields:
-            plan[field.name] = plan[field.json_name] = _step(field)
-        _PLANS[descriptor.full_name] = plan
+    plan = {}
+    for field in descriptor.fields:
+        plan[field.name] = plan[field.json_name] = _step(field)
     return plan
 
 
@@ -126,7 +123,9 @@ def fill(message: Message, data: Any) -> None:
     """Set `message` from a decoded JSON object, or raise Unusual."""
     if type(data) is not dict:
         raise Unusual
-    plan = _plan(message.DESCRIPTOR)
+    plan = _PLANS.get(type(message))
+    if plan is None:
+        plan = _PLANS[type(message)] = _plan(message.DESCRIPTOR)
     for key, value in data.items():
         step = plan.get(key)
         if step is None:

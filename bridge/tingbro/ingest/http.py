@@ -74,4 +74,5 @@ class HttpIngest:
         except (OSError, RuntimeError) as exc:  # not stored: ChirpStack must not think it was
             log.error("outbox unavailable", extra={"reason": str(exc)})
             return web.json_response({"error": "outbox unavailable, event not stored"}, status=503)
-        return web.json_response({"events": len(events), "dead_lettered": len(letters)})
+        body = b'{"events": %d, "dead_lettered": %d}' % (len(events), len(letters))
+        return web.Response(body=body, content_type="application/json")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from typing import Any
 
@@ -29,6 +28,35 @@ from tingbro.outbox import Outbox
 log = logging.getLogger("tingbro.ingest.mqtt")
 
 RECONNECT_MAX_S = 10.0
+
+
+class BufferedReads:
+    """The broker socket as paho sees it: one large recv() feeds paho's many small ones.
+
+    paho reads a packet with two or more recv() calls of a few bytes each; at thousands of messages per
+    second those system calls were most of the ingest's time. Everything but recv() goes to the socket.
+    """
+
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+        self.data = b""
+        self.position = 0
+
+    @property
+    def buffered(self) -> bool:
+        return self.position < len(self.data)
+
+    def recv(self, size: int) -> bytes:
+        if self.position >= len(self.data):
+            # BlockingIOError when nothing is there, as paho expects; b"" when the broker closed the connection
+            self.data = self.sock.recv(max(size, 65536))
+            self.position = 0
+        chunk = self.data[self.position:self.position + size]
+        self.position += len(chunk)
+        return chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sock, name)
 
 
 def event_name_of(topic: str) -> str | None:
@@ -73,11 +101,23 @@ class MqttIngest:
         client.on_subscribe = lambda *args: self.subscribed.set()
         loop = self.loop
         assert loop is not None
-        client.on_socket_open = lambda c, u, sock: loop.add_reader(sock, c.loop_read)
+        client.on_socket_open = self.on_socket_open
         client.on_socket_close = lambda c, u, sock: loop.remove_reader(sock)
         client.on_socket_register_write = lambda c, u, sock: loop.add_writer(sock, c.loop_write)
         client.on_socket_unregister_write = lambda c, u, sock: loop.remove_writer(sock)
         return client
+
+    def on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        wrapped = BufferedReads(sock)
+        client._sock = wrapped  # type: ignore[assignment]  # paho has no hook for buffered reads
+
+        def readable() -> None:
+            client.loop_read()
+            while wrapped.buffered and client._sock is wrapped:  # the kernel will not signal what we hold
+                client.loop_read()
+
+        assert self.loop is not None
+        self.loop.add_reader(sock, readable)
 
     def on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if reason.is_failure:
@@ -129,7 +169,7 @@ class MqttIngest:
         try:
             self.client.connect(self.settings.host, self.settings.port, self.settings.keepalive_s,
                                 clean_start=False, properties=properties)
-        except (OSError, socket.error) as exc:
+        except OSError as exc:
             log.warning("mqtt connect failed", extra={"reason": f"{type(exc).__name__}: {exc}",
                                                       "host": self.settings.host, "port": self.settings.port})
             self.drop_client()
@@ -201,8 +241,10 @@ class MqttIngest:
         deadline = time.monotonic() + 10
         while (self.pending or self.busy) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        client.disconnect()  # queued after the last PUBACKs; the writer callback sends both
-        while client.is_connected() and time.monotonic() < deadline:
+        client.disconnect()  # queued after the last PUBACKs: flush both before closing the socket
+        while time.monotonic() < deadline:
             client.loop_write()
+            if not client.want_write():
+                break
             await asyncio.sleep(0.01)
         self.drop_client()

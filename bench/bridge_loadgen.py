@@ -1,0 +1,147 @@
+"""Load generator for bench_bridge, run as its own process (loopback only, bounded by count).
+
+  python bench/bridge_loadgen.py http PORT TOKEN COUNT CONNECTIONS WINDOW RATE_PER_S
+  python bench/bridge_loadgen.py mqtt PORT COUNT
+
+HTTP: raw keep-alive connections with up to WINDOW pipelined requests each (a cheap client, so the
+bridge is what is measured). RATE_PER_S = 0 sends as fast as the bridge answers; otherwise requests are
+sent on a fixed schedule and each body's `time` is its send time (for the latency figure).
+Prints one JSON line: {"started": wall-clock s, "finished": ..., "statuses": {...}}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "tests" / "bridge"), str(ROOT / "codecs"), str(ROOT / "bridge")]
+
+import chirp  # noqa: E402
+
+DEVICES = 500
+
+
+def bodies(count: int) -> list[dict]:
+    template = json.loads(chirp.chirpstack_json(chirp.uplink(dev_eui="00000000000000ff")))
+    out = []
+    for index in range(count):
+        event = dict(template, deduplicationId=str(uuid.UUID(int=index + (7 << 100))), fCnt=index // DEVICES)
+        event["deviceInfo"] = dict(template["deviceInfo"], devEui="70b3d57ed0%06x" % (index % DEVICES))
+        out.append(event)
+    return out
+
+
+def stamp(event: dict, now: float) -> bytes:
+    event["time"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}+00:00"
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, statuses: dict[int, int], on_response: object) -> None:
+        self.buffer = b""
+        self.statuses = statuses
+        self.on_response = on_response
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            length = 0
+            for line in self.buffer[:end].lower().split(b"\r\n"):
+                if line.startswith(b"content-length:"):
+                    length = int(line[15:])
+            if len(self.buffer) < end + 4 + length:
+                return
+            status = int(self.buffer[9:12])
+            self.buffer = self.buffer[end + 4 + length:]
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            self.on_response(self)  # type: ignore[operator]
+
+
+async def http_load(port: int, token: str, count: int, connections: int, window: int, rate: float) -> dict:
+    events = bodies(count)
+    prefix = ("POST /chirpstack?event=up HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+              f"Authorization: {token}\r\n").encode()
+    statuses: dict[int, int] = {}
+    sent = 0
+    done = asyncio.get_running_loop().create_future()
+    answered = 0
+
+    def request(now: float) -> bytes:
+        nonlocal sent
+        body = stamp(events[sent], now)
+        sent += 1
+        return prefix + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+    def on_response(connection: Connection) -> None:
+        nonlocal answered
+        answered += 1
+        if answered == count and not done.done():
+            done.set_result(None)
+        elif not rate and sent < count:
+            connection.transport.write(request(time.time()))  # type: ignore[union-attr]
+
+    loop = asyncio.get_running_loop()
+    pool = [(await loop.create_connection(lambda: Connection(statuses, on_response), "127.0.0.1", port))[1]
+            for _ in range(connections)]
+    started = time.time()
+    if rate:
+        for index in range(count):
+            delay = started + index / rate - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            pool[index % connections].transport.write(request(time.time()))  # type: ignore[union-attr]
+    else:
+        for connection in pool:
+            for _ in range(min(window, count - sent)):
+                connection.transport.write(request(time.time()))  # type: ignore[union-attr]
+    await asyncio.wait_for(done, 300)
+    return {"started": started, "finished": time.time(), "statuses": statuses}
+
+
+def mqtt_load(port: int, count: int) -> dict:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    events = bodies(count)
+    payloads = [(f"application/{chirp.APP_ID}/device/{e['deviceInfo']['devEui']}/event/up",
+                 json.dumps(e, separators=(",", ":")).encode()) for e in events]
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-loadgen")
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    started = time.time()
+    infos = [client.publish(topic, body, qos=1) for topic, body in payloads]
+    for info in infos:
+        info.wait_for_publish(300)
+    finished = time.time()
+    client.disconnect()
+    client.loop_stop()
+    return {"started": started, "finished": finished, "statuses": {}}
+
+
+def main() -> int:
+    mode = sys.argv[1]
+    if mode == "http":
+        port, token, count, connections, window, rate = sys.argv[2:8]
+        result = asyncio.run(http_load(int(port), token, int(count), int(connections), int(window), float(rate)))
+    else:
+        result = mqtt_load(int(sys.argv[2]), int(sys.argv[3]))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
