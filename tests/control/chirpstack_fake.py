@@ -43,8 +43,10 @@ class FakeChirpStack:
     """State and the server. Attributes tests may set: `unavailable_calls` (answer UNAVAILABLE for
     the next N calls), `duplicate_code` (ALREADY_EXISTS, or INTERNAL as real ChirpStack does)."""
 
-    def __init__(self, token: str = "test-token", tenant_id: str = TENANT_ID) -> None:
+    def __init__(self, token: str = "test-token", tenant_id: str = TENANT_ID,
+                 tls: tuple[bytes, bytes] | None = None) -> None:
         self.token = token
+        self.tls = tls  # (private key PEM, certificate PEM): serve TLS like a proxy in front of ChirpStack
         self.tenant_id = tenant_id
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str, Any, dict[str, str]]] = []
@@ -96,7 +98,11 @@ class FakeChirpStack:
         api.add_DeviceProfileServiceServicer_to_server(_DeviceProfileService(self), self.server)
         api.add_MulticastGroupServiceServicer_to_server(_MulticastGroupService(self), self.server)
         api.add_ApplicationServiceServicer_to_server(_ApplicationService(self), self.server)
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        if self.tls is not None:
+            credentials = grpc.ssl_server_credentials([self.tls])
+            self.port = self.server.add_secure_port("127.0.0.1:0", credentials)
+        else:
+            self.port = self.server.add_insecure_port("127.0.0.1:0")
         self.server.start()
         return self
 

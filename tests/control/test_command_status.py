@@ -118,3 +118,15 @@ def test_service_records_an_enqueue_failure(service):
     c = svc.send("ffffffffffffffff", "streetlight", "level", {"level_pct": 40})
     assert c["status"] == "failed" and "not found" in c["reason"]
     assert store.get(c["id"])["status"] == "failed"
+
+
+def test_friendly_command_names_per_type():
+    from tingbro.control.commands import CommandError, resolve_message
+
+    assert resolve_message("lifebuoy", "thresholds") == "set_debounce"
+    assert resolve_message("fill_level", "thresholds") == "set_alarm_thresholds"
+    assert resolve_message("lifebuoy", "interval") == "set_heartbeat_interval"
+    assert resolve_message("streetlight", "presence-dimming") == "set_presence_dimming"
+    assert resolve_message("streetlight", "set_default_level") == "set_default_level"
+    with pytest.raises(CommandError, match="commands: set_level, set_default_level"):
+        resolve_message("streetlight", "thresholds")

@@ -115,6 +115,9 @@ def test_auth_validation_and_not_found(site):
         async with http.post("/api/commands", json={"device": "lamp-1", "device_type": "streetlight",
                                                     "command": "level", "fields": {"level_pct": 101}}) as response:
             results.append((response.status, (await response.json())["error"]))
+        async with http.post("/api/commands", json={"device": "lamp-1", "command": "level", "confirmed": "no",
+                                                    "fields": {"level_pct": 1}}) as response:
+            results.append((response.status, (await response.json())["error"]))
         async with http.post("/api/commands", data=b"not json") as response:
             results.append(response.status)
         async with http.post("/api/commands", json={"device": "nobody", "command": "level",
@@ -127,7 +130,8 @@ def test_auth_validation_and_not_found(site):
     results = run_api(site.service, calls)
     assert results[:4] == [401, 401, 401, 401]
     assert results[4] == (400, "streetlight set_level: field level_pct: 101 outside 0..100 %")
-    assert results[5:] == [400, 404, 404]
+    assert results[5] == (400, '"confirmed" must be true or false')
+    assert results[6:] == [400, 404, 404]
     assert site.calls("DeviceService", "Enqueue") == []
 
 

@@ -4,7 +4,6 @@ watchdog timer, against the grpcio ChirpStack stand-in. Everything on loopback, 
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import aiohttp
@@ -16,7 +15,7 @@ from tingbro.chirpstack import ChirpStackClient
 from tingbro.config import ConfigError
 from tingbro.control.inventory import parse_row
 from tingbro.control.provisioner import Provisioner
-from tingbro.control.runtime import ControlRuntime
+from tingbro.control.runtime import ControlRuntime, parse_row_body
 from tingbro.control.settings import parse_control
 from tingbro.outbox import Outbox
 
@@ -54,7 +53,7 @@ async def wait_for(predicate, timeout_s: float = 10.0):
 
 
 async def all_events(outbox: Outbox) -> list[dict]:
-    return [json.loads(body) for _, _, body in await outbox.fetch("test-reader", 0, 10_000)]
+    return [parse_row_body(body) for _, _, body in await outbox.fetch("test-reader", 0, 10_000)]
 
 
 @pytest.fixture
@@ -164,21 +163,29 @@ def test_command_api_statuses_and_watchdog_through_the_outbox(cs, tmp_path, monk
     asyncio.run(asyncio.wait_for(scenario(), 60))
 
 
-def test_runtime_starts_when_chirpstack_is_down(tmp_path, monkeypatch):
-    from conftest import free_port as port_nobody_uses
-
+def unreachable_chirpstack_settings(tmp_path: Path, monkeypatch) -> object:
+    """Settings for a ChirpStack nobody listens for (a free loopback port)."""
     monkeypatch.setenv("RT_CS_TOKEN", CS_TOKEN)
     monkeypatch.setenv("RT_API_TOKEN", API_TOKEN)
-    settings = parse_control({"enabled": True, "chirpstack": f"127.0.0.1:{port_nobody_uses()}",
-                              "chirpstack_token_env": "RT_CS_TOKEN", "api_token_env": "RT_API_TOKEN",
-                              "application_id": "b586ec0e-4003-4859-a395-1caefa9c81b0", "timeout_s": 1},
-                             [], tmp_path)
+    return parse_control({"enabled": True, "chirpstack": f"127.0.0.1:{free_port()}",
+                          "chirpstack_token_env": "RT_CS_TOKEN", "api_token_env": "RT_API_TOKEN",
+                          "application_id": "b586ec0e-4003-4859-a395-1caefa9c81b0", "timeout_s": 1},
+                         [], tmp_path)
+
+
+async def new_runtime(settings, tmp_path: Path) -> tuple[ControlRuntime, Outbox]:
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    await outbox.open()
+    runtime = ControlRuntime(settings, outbox)
+    runtime.client.max_attempts = 1
+    return runtime, outbox
+
+
+def test_runtime_starts_when_chirpstack_is_down(tmp_path, monkeypatch):
+    settings = unreachable_chirpstack_settings(tmp_path, monkeypatch)
 
     async def scenario():
-        outbox = Outbox(tmp_path / "outbox.sqlite3")
-        await outbox.open()
-        runtime = ControlRuntime(settings, outbox)
-        runtime.client.max_attempts = 1
+        runtime, outbox = await new_runtime(settings, tmp_path)
         await runtime.start()
         await asyncio.wait_for(runtime.seeded.wait(), 10)
         assert runtime.plane.watchdog.devices == {}
@@ -207,3 +214,33 @@ def test_control_table_errors(tmp_path, monkeypatch, table, message):
 def test_control_table_absent_or_disabled():
     assert parse_control({}, [], Path(".")) is None
     assert parse_control({"enabled": False, "chirpstack": "x"}, [], Path(".")) is None
+
+
+def test_a_batch_the_control_plane_cannot_process_is_skipped_after_retries(tmp_path, monkeypatch):
+    import tingbro.control.runtime as runtime_module
+
+    monkeypatch.setattr(runtime_module, "RETRY_S", 0.01)
+    settings = unreachable_chirpstack_settings(tmp_path, monkeypatch)
+
+    async def scenario():
+        runtime, outbox = await new_runtime(settings, tmp_path)
+        calls = []
+
+        def broken(events):
+            calls.append(len(events))
+            raise ValueError("poison")
+
+        runtime._feed = broken
+        await runtime.start()
+        lamp = device_block("00000000000000aa", "streetlight")
+        await outbox.accept([bridge_event("p:up", "uplink", lamp, T0)])
+        await wait_for(lambda: asyncio.sleep(0, runtime.cursor > 0))
+        assert len(calls) == runtime_module.MAX_BATCH_FAILURES
+        runtime._feed = lambda events: []
+        await outbox.accept([bridge_event("q:up", "uplink", lamp, T0)])
+        last = outbox.last_seq
+        await wait_for(lambda: asyncio.sleep(0, runtime.cursor == last))  # the consumer goes on
+        await runtime.stop()
+        await outbox.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))

@@ -138,3 +138,42 @@ def test_tls_channel_option_reaches_a_plaintext_server_as_unavailable(cs):
     with ChirpStackClient(cs.target, TOKEN, tls=True, timeout_s=2, max_attempts=1) as client:
         with pytest.raises(UnavailableError):
             client.call("ApplicationService", "Get", api.GetApplicationRequest(id="x"))
+
+
+def _self_signed_for_loopback() -> tuple[bytes, bytes]:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
+
+
+def test_tls_with_the_proxy_certificate_works_and_an_untrusted_one_is_refused():
+    key_pem, cert_pem = _self_signed_for_loopback()
+    with FakeChirpStack(token=TOKEN, tls=(key_pem, cert_pem)) as cs:
+        app_id = cs.add_application("tls")
+        with ChirpStackClient(cs.target, TOKEN, tls=True, root_certificates=cert_pem, timeout_s=5) as client:
+            assert client.call("ApplicationService", "Get", api.GetApplicationRequest(id=app_id)).application.name == "tls"
+        assert cs.requests[-1][3]["authorization"] == "Bearer " + TOKEN
+        other_key, other_cert = _self_signed_for_loopback()
+        with ChirpStackClient(cs.target, TOKEN, tls=True, root_certificates=other_cert, timeout_s=2,
+                              max_attempts=1) as client:
+            with pytest.raises(UnavailableError):
+                client.call("ApplicationService", "Get", api.GetApplicationRequest(id=app_id))
+        assert len(cs.requests) == 1  # the untrusted connection never got as far as a request (or the token)

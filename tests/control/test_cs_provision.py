@@ -146,12 +146,23 @@ def test_label_has_name_deveui_and_a_qr_code_of_the_deveui_without_keys(cs, work
     assert record["app_key"] not in svg.lower()
     # Rebuild the QR module matrix from the path and compare with what segno makes of the payload.
     expected = segno.make(qr_payload("lamp-0001", record["dev_eui"]), error="m").matrix
-    path = re.search(r'<path id="qr"[^>]* d="([^"]+)"', svg).group(1)
+    path = re.search(r'<path class="qr"[^>]* d="([^"]+)"', svg).group(1)
     drawn = [[0] * len(expected[0]) for _ in expected]
     for x, y, width in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\d+z", path):
         for column in range(int(x), int(x) + int(width)):
             drawn[int(y)][column] = 1
     assert drawn == [list(row) for row in expected]
+    # and an A4 sheet with every label of the run, for an office printer
+    sheet = (workdir / "labels" / "sheet-001.svg").read_text()
+    assert sheet.count('class="qr"') == 3 and path in sheet and not (workdir / "labels" / "sheet-002.svg").exists()
+
+
+def test_label_sheets_hold_thirty_labels_a_page():
+    from tingbro.control.labels import label_sheets
+
+    pages = label_sheets([(f"d{n}", f"{n:016x}", "lifebuoy") for n in range(31)])
+    assert [page.count('class="qr"') for page in pages] == [30, 1]
+    assert 'translate(12 3.5)' in pages[0] and 'translate(136 264.5)' in pages[0]  # first and last cell
 
 
 def test_csv_batch_then_rerun_is_idempotent_and_keeps_keys(cs, workdir):
@@ -244,3 +255,48 @@ def test_csv_errors_name_line_and_column(cs, workdir, row, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert cs.requests == []  # nothing sent before the whole inventory is valid
+
+
+def test_profiles_get_the_real_js_codecs_which_encode_commands_like_tingbro_send(cs, tmp_path):
+    """Default --codecs-dir (codecs/chirpstack of this checkout): the installed script, run in QuickJS,
+    encodes a command to the same fPort and bytes that `tingbro send` enqueues."""
+    import quickjs
+    import tingcodec
+    from tingbro.control.commands import build_command
+
+    result = run_cli("provision", "--server", cs.target, "--tenant-id", cs.tenant_id, "--application-id", cs.app_id,
+                     "--name", "lamp-7", "--type", "streetlight", "--lat", "56.1", "--lon", "10.2",
+                     "--devices", str(tmp_path / "d.jsonl"), "--configs-dir", str(tmp_path / "c"),
+                     "--labels-dir", str(tmp_path / "l"), env={"CHIRPSTACK_API_TOKEN": TOKEN}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    (profile,) = cs.device_profiles.values()
+    root = Path(__file__).resolve().parents[2]
+    assert profile.payload_codec_script == (root / "codecs" / "chirpstack" / "streetlight.js").read_text()
+    context = quickjs.Context()
+    context.eval(profile.payload_codec_script)
+    fields = {"level_pct": 40, "duration_s": 600, "fade_ms": 2000}
+    data = json.dumps({"message": "set_level", "fields": fields})
+    answer = json.loads(context.eval("JSON.stringify(encodeDownlink({data: " + data + ", variables: {}}))"))
+    built = build_command("streetlight", "level", fields)
+    assert answer["fPort"] == built["f_port"] == tingcodec.encode("streetlight", "set_level", fields)[0]
+    assert bytes(answer["bytes"]).hex() == built["payload_hex"]
+
+
+def test_rerun_keeps_tags_and_variables_added_in_chirpstack(cs, workdir):
+    assert provision(cs, workdir, "--csv", str(workdir / "bins.csv")).returncode == 0
+    dev_eui = device_list(workdir)["bin-0001"]["dev_eui"]
+    cs.devices[dev_eui].tags["route"] = "north-3"
+    cs.devices[dev_eui].variables["contract"] = "K-17"
+    cs.devices[dev_eui].tags["tingbro_latitude"] = "0.0"  # ours wins on a managed tag
+    assert provision(cs, workdir, "--csv", str(workdir / "bins.csv")).returncode == 0
+    update = [r.device for r in cs.calls("DeviceService", "Update") if r.device.dev_eui == dev_eui][-1]
+    assert update.tags["route"] == "north-3" and update.variables["contract"] == "K-17"
+    assert update.tags["tingbro_latitude"] == "56.157200"
+    assert update.application_id == cs.app_id and update.name == "bin-0001"
+
+
+def test_dry_run_checks_and_sends_nothing(cs, workdir):
+    result = provision(cs, workdir, "--csv", str(workdir / "bins.csv"), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "lamp-0001 streetlight -: new" in result.stdout and "3 devices checked" in result.stdout
+    assert cs.requests == [] and not (workdir / "devices.jsonl").exists()

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import tingbro.control.command_store as command_store
 from chirpstack_api import api
 from chirpstack_fake import FakeChirpStack
-from conftest import run_cli
+from conftest import ROOT, run_cli
+from tingbro.chirpstack import ChirpStackClient
 from tingbro.cli import main
+from tingbro.control.command_service import CommandService
 
 TOKEN = "send-token-77"
 CSV = """name,device_type,lat,lon,municipality,bin_height_mm,bin_empty_distance_mm,bin_full_distance_mm,group
@@ -108,7 +114,6 @@ def test_send_level_by_name_enqueues_the_catalogue_encoding(site):
     (("--name", "bin-0001", "level", "level_pct=10"), "fill_level has no command 'level'"),
     (("--name", "lamp-0001", "schedule", 'points=[{"level_pct": 50, "time_min": 2000, "anchor": "clock", '
       '"days_mask": 127}]'), "time_min must be an integer in -720..1439"),
-    (("--name", "nobody", "level", "level_pct=1"), "no device named 'nobody'"),
 ])
 def test_invalid_commands_are_refused_before_sending(site, args, message):
     result = send(site, *args)
@@ -163,3 +168,64 @@ def test_send_with_a_bad_token_fails_cleanly_and_records_the_failure(site):
     result = send(site, "--name", "lamp-0001", "level", "level_pct=40", token="bad-" + TOKEN)
     assert result.returncode == 2
     assert "API token" in result.stderr and TOKEN not in result.stderr
+
+
+def test_name_not_in_the_device_list_is_found_in_chirpstack(site):
+    (site.tmp / "devices.jsonl").unlink()
+    result = send(site, "--name", "bin-0001", "interval", "report_interval_s=7200")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["device_type"] == "fill_level"  # from the device's tag
+    (request,) = site.calls("DeviceService", "Enqueue")
+    assert request.queue_item.f_port == 20
+    refused = send(site, "--name", "bin-0001", "interval", "report_interval_s=10")
+    assert refused.returncode == 2 and "report_interval_s: 10 outside 60..86400" in refused.stderr
+    assert len(site.calls("DeviceService", "Enqueue")) == 1
+    missing = send(site, "--name", "nobody", "level", "level_pct=1")
+    assert missing.returncode == 2 and "device 'nobody' not found" in missing.stderr
+
+
+def test_send_wait_returns_when_the_bridge_marks_it_acked(site):
+    """`--wait`: the CLI polls the shared store; here this test plays the bridge's part."""
+
+
+    env = {"CHIRPSTACK_API_TOKEN": TOKEN, "PYTHONPATH": ":".join(str(ROOT / p) for p in ("bridge", "codecs", "firmware"))}
+
+    process = subprocess.Popen([sys.executable, "-m", "tingbro", "send", "--server", site.target, "--devices",
+                                str(site.tmp / "devices.jsonl"), "--db", str(site.tmp / "commands.sqlite"),
+                                "--name", "lamp-0001", "--wait", "20", "level", "level_pct=55"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env},
+                               cwd=ROOT)
+    try:
+        for _ in range(200):  # bounded: until the CLI has enqueued
+            if site.calls("DeviceService", "Enqueue"):
+                break
+            time.sleep(0.05)
+        dev_eui = records(site)["lamp-0001"]["dev_eui"]
+        for _ in range(100):  # the enqueue answer may still be on its way
+            if site.queues.get(dev_eui):
+                break
+            time.sleep(0.05)
+        queue_item_id = site.queues[dev_eui][0].id
+        store = command_store.CommandStore(site.tmp / "commands.sqlite")
+        with ChirpStackClient(site.target, TOKEN) as client:
+            bridge = CommandService(client, store)
+            for _ in range(100):
+                if bridge.handle_event({"type": "txack", "detail": {"queue_item_id": queue_item_id}}):
+                    break
+                time.sleep(0.05)
+            bridge.handle_event({"type": "ack", "detail": {"queue_item_id": queue_item_id, "acknowledged": True}})
+        store.close()
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert json.loads(stdout)["status"] == "acked"
+
+
+def test_send_wait_times_out_with_a_clear_message(site):
+    result = send(site, "--name", "lamp-0001", "--wait", "0.5", "level", "level_pct=55")
+    assert result.returncode == 2
+    assert "still queued after 0.5 s" in result.stderr
+    assert json.loads(result.stdout)["status"] == "queued"

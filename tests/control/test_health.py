@@ -136,3 +136,15 @@ def test_a_replayed_older_uplink_does_not_bring_an_offline_device_back():
     assert dog.devices["00000000000000ab"]["offline"] is True
     assert [e["type"] for e in dog.observe(uplink("00000000000000ab", "streetlight", 2), T0 + 3001)] == \
         ["device_online"]
+
+
+def test_offline_events_that_could_not_be_stored_are_raised_again():
+    from tingbro.control.control_plane import ControlPlane
+
+    plane = ControlPlane(None)
+    plane.seed([({"dev_eui": "00000000000000cd", "device_type": "streetlight", "tags": {}}, T0)])
+    first = plane.tick(T0 + 3000)
+    assert len(first) == 1 and plane.tick(T0 + 3001) == []
+    plane.forget_offline(first)
+    again = plane.tick(T0 + 3002)
+    assert [e["id"] for e in again] == [e["id"] for e in first]  # same id: the outbox keeps one

@@ -22,7 +22,7 @@ from tingbro.control.device_list import DeviceListError, read_device_list, write
 from tingbro.control.device_types import DEFAULT_INTERVAL_S
 from tingbro.control.firmware_config import FirmwareConfigError, firmware_config
 from tingbro.control.inventory import InventoryError, parse_csv, parse_row
-from tingbro.control.labels import label_svg
+from tingbro.control.labels import label_sheets, label_svg
 from tingbro.control.provisioner import Provisioner, ProvisionError
 
 
@@ -51,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--codecs-dir", type=Path, default=Path("codecs/chirpstack"),
                         help="folder with <device_type>.js ChirpStack codecs (default codecs/chirpstack)")
     parser.add_argument("--join-eui", default="0000000000000000", help="JoinEUI for new devices")
+    parser.add_argument("--dry-run", action="store_true", help="check the inventory and print the plan; send nothing")
     add_connection_args(parser)
     parser.set_defaults(handler=run)
 
@@ -93,6 +94,16 @@ def _preflight(specs: list[dict[str, Any]]) -> None:
 def run(args: argparse.Namespace) -> int:
     specs = _specs(args)
     _preflight(specs)
+    if args.dry_run:
+        try:
+            known = read_device_list(args.devices)
+        except DeviceListError as exc:
+            raise UsageError(str(exc)) from None
+        for spec in specs:
+            state = "in the device list" if spec["name"] in known else "new (or found in ChirpStack by name)"
+            print(f"{spec['name']} {spec['device_type']} {spec.get('group') or '-'}: {state}")
+        print(f"{len(specs)} devices checked; nothing sent (--dry-run)")
+        return 0
     if not args.tenant_id:
         raise UsageError("--tenant-id (or env CHIRPSTACK_TENANT_ID) is required")
     if not args.application_id:
@@ -133,6 +144,10 @@ def run(args: argparse.Namespace) -> int:
             counts[action] += 1
             print(f"[{index}/{total}] {name} {spec['device_type']} {record['dev_eui']} {action}", file=sys.stderr)
 
+    done = [(spec["name"], records[spec["name"]]["dev_eui"], spec["device_type"]) for spec in specs
+            if spec["name"] in records]
+    for number, page in enumerate(label_sheets(done), start=1):
+        (args.labels_dir / f"sheet-{number:03d}.svg").write_text(page, encoding="utf-8")
     print(f"provisioned {total - counts['failed']} of {total} devices ({counts['created']} created, "
           f"{counts['updated']} updated, {counts['adopted']} adopted, {counts['failed']} failed); "
           f"device list {args.devices}, configs in {args.configs_dir}, labels in {args.labels_dir}")

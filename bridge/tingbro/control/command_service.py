@@ -14,10 +14,12 @@ from typing import Any
 
 from chirpstack_api import api
 
-from tingbro.chirpstack import ChirpStackClient, ChirpStackError
+from tingbro.chirpstack import ChirpStackClient, ChirpStackError, NotFoundError
 from tingbro.control import command_status
 from tingbro.control.command_store import CommandStore
 from tingbro.control.commands import build_command
+
+TYPE_TAG = "tingbro_device_type"
 
 
 def utc_now() -> str:
@@ -55,9 +57,22 @@ class CommandService:
         self.store.save(command)
         return command
 
-    def find_group(self, name: str) -> str:
-        from tingbro.chirpstack import NotFoundError
+    def device_by_name(self, name: str) -> tuple[str, str]:
+        """(dev_eui, device type from its tag, or "") of the application's device called `name`."""
+        listing = self.client.call("DeviceService", "List", api.ListDevicesRequest(
+            application_id=self.application_id or "", search=name, limit=100), f"device {name}")
+        for item in listing.result:
+            if item.name == name:
+                return item.dev_eui, item.tags.get(TYPE_TAG, "")
+        raise NotFoundError(f"device {name!r} not found in the application")
 
+    def device_type_of(self, dev_eui: str) -> str:
+        """The device's type from its ChirpStack tag ("" when untagged)."""
+        device = self.client.call("DeviceService", "Get", api.GetDeviceRequest(dev_eui=dev_eui),
+                                  f"device {dev_eui}").device
+        return device.tags.get(TYPE_TAG, "")
+
+    def find_group(self, name: str) -> str:
         listing = self.client.call("MulticastGroupService", "List", api.ListMulticastGroupsRequest(
             application_id=self.application_id or "", search=name, limit=100), f"multicast group {name}")
         for item in listing.result:

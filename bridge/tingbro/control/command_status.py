@@ -43,6 +43,11 @@ def _moved(command: dict[str, Any], status: str, now: str, reason: str | None = 
     return updated
 
 
+def settled(command: dict[str, Any]) -> bool:
+    """Nothing more will happen to it: acked, failed, or an unconfirmed command that was sent."""
+    return command["status"] in FINAL or (command["status"] == SENT and not command["confirmed"])
+
+
 def enqueued(command: dict[str, Any], queue_item_id: str, now: str) -> dict[str, Any]:
     """ChirpStack accepted the item (Enqueue returned its id; for multicast, the group f_cnt)."""
     return _moved(command, QUEUED, now, queue_item_id=queue_item_id, attempts=command["attempts"] + 1)

@@ -22,6 +22,8 @@ _ALIASES = {
     "thresholds": "set_alarm_thresholds",
     "debounce": "set_debounce",
 }
+# A lifebuoy's only threshold is its presence debounce.
+_TYPE_ALIASES = {"lifebuoy": {"thresholds": "set_debounce"}}
 
 
 class CommandError(ValueError):
@@ -37,7 +39,7 @@ def resolve_message(device_type: str, name: str) -> str:
     key = name.strip().lower().replace("-", "_")
     if key == "interval":
         key = "set_" + INTERVAL_FIELD[device_type].removesuffix("_s")
-    key = _ALIASES.get(key, key)
+    key = _TYPE_ALIASES.get(device_type, {}).get(key) or _ALIASES.get(key, key)
     known = downlink_names(device_type)
     if key not in known and "set_" + key in known:
         key = "set_" + key

@@ -12,6 +12,7 @@ worker thread, not on the event loop.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from tingbro.chirpstack import ChirpStackError
@@ -40,8 +41,19 @@ class ControlPlane:
     def __init__(self, commands: CommandService | None, watchdog: Watchdog | None = None) -> None:
         self.commands = commands
         self.watchdog = watchdog or Watchdog()
+        # on_events, tick and seed may run in different threads; the watchdog is one shared state.
+        self.lock = threading.Lock()
+
+    def seed(self, devices: list[tuple[dict[str, Any], float]]) -> None:
+        with self.lock:
+            for device, last_uplink_s in devices:
+                self.watchdog.seed(device, last_uplink_s)
 
     def on_events(self, events: list[dict[str, Any]], now_s: float) -> list[dict[str, Any]]:
+        with self.lock:
+            return self._on_events(events, now_s)
+
+    def _on_events(self, events: list[dict[str, Any]], now_s: float) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for event in events:
             out.extend(self.watchdog.observe(event, now_s))
@@ -57,4 +69,13 @@ class ControlPlane:
         return out
 
     def tick(self, now_s: float) -> list[dict[str, Any]]:
-        return self.watchdog.check(now_s)
+        with self.lock:
+            return self.watchdog.check(now_s)
+
+    def forget_offline(self, events: list[dict[str, Any]]) -> None:
+        """Undo `tick` for events that could not be stored, so the next tick raises them again."""
+        with self.lock:
+            for event in events:
+                state = self.watchdog.devices.get(event["device"]["dev_eui"])
+                if state is not None and event["type"] == "device_offline":
+                    state["offline"] = False

@@ -30,17 +30,24 @@ def device_from_tags(dev_eui: str, name: str, application_id: str, tags: dict[st
             "location": {"lat": lat, "lon": lon} if lat is not None and lon is not None else None, "tags": tags}
 
 
-def seed_from_chirpstack(client: ChirpStackClient, application_id: str, watchdog: Watchdog, now_s: float) -> int:
-    """Seed `watchdog` with every device of the application; returns how many were listed."""
-    offset = 0
+def devices_to_watch(client: ChirpStackClient, application_id: str, now_s: float) -> list[tuple[dict[str, Any], float]]:
+    """(device block, last uplink time) of every device of the application, page by page."""
+    found: list[tuple[dict[str, Any], float]] = []
     for _page in range(MAX_PAGES):
         listing = client.call("DeviceService", "List", api.ListDevicesRequest(
-            application_id=application_id, limit=PAGE, offset=offset), f"devices of application {application_id}")
+            application_id=application_id, limit=PAGE, offset=len(found)), f"devices of application {application_id}")
         for item in listing.result:
             device = device_from_tags(item.dev_eui, item.name, application_id, dict(item.tags))
             last_s = item.last_seen_at.ToSeconds() if item.HasField("last_seen_at") else now_s
-            watchdog.seed(device, float(last_s))
-        offset += len(listing.result)
-        if not listing.result or offset >= listing.total_count:
+            found.append((device, float(last_s)))
+        if not listing.result or len(found) >= listing.total_count:
             break
-    return offset
+    return found
+
+
+def seed_from_chirpstack(client: ChirpStackClient, application_id: str, watchdog: Watchdog, now_s: float) -> int:
+    """Seed `watchdog` with every device of the application; returns how many were listed."""
+    found = devices_to_watch(client, application_id, now_s)
+    for device, last_s in found:
+        watchdog.seed(device, last_s)
+    return len(found)

@@ -16,7 +16,6 @@ import hmac
 from typing import Any
 
 from aiohttp import web
-from chirpstack_api import api
 
 from tingbro.chirpstack import ChirpStackError, NotFoundError
 from tingbro.control.command_service import CommandService
@@ -42,19 +41,6 @@ class ControlApi:
     def _error(status: int, message: str) -> web.Response:
         return web.json_response({"error": message}, status=status)
 
-    def _device_by_name(self, name: str) -> tuple[str, str]:
-        listing = self.service.client.call("DeviceService", "List", api.ListDevicesRequest(
-            application_id=self.service.application_id or "", search=name, limit=100), f"device {name}")
-        for item in listing.result:
-            if item.name == name:
-                return item.dev_eui, item.tags.get("tingbro_device_type", "")
-        raise NotFoundError(f"device {name!r} not found in the application")
-
-    def _device_type_of(self, dev_eui: str) -> str:
-        device = self.service.client.call("DeviceService", "Get", api.GetDeviceRequest(dev_eui=dev_eui),
-                                          f"device {dev_eui}").device
-        return device.tags.get("tingbro_device_type", "")
-
     def _send(self, body: dict[str, Any]) -> dict[str, Any]:
         command, fields = body.get("command"), body.get("fields", {})
         if not isinstance(command, str) or not isinstance(fields, dict):
@@ -66,17 +52,20 @@ class ControlApi:
             build_command(device_type, command, fields)
             return self.service.send_group(str(body["group"]), device_type, command, fields)
         if body.get("device"):
-            dev_eui, tagged_type = self._device_by_name(str(body["device"]))
+            dev_eui, tagged_type = self.service.device_by_name(str(body["device"]))
         elif body.get("dev_eui"):
             dev_eui, tagged_type = str(body["dev_eui"]).lower(), ""
         else:
             raise CommandError('one of "device", "dev_eui" or "group" is required')
         if device_type:
             build_command(device_type, command, fields)  # validate before any look-up
-        device_type = device_type or tagged_type or self._device_type_of(dev_eui)
+        device_type = device_type or tagged_type or self.service.device_type_of(dev_eui)
         if not device_type:
             raise CommandError(f"device {dev_eui} has no tingbro_device_type tag: give \"device_type\"")
-        return self.service.send(dev_eui, device_type, command, fields, confirmed=bool(body.get("confirmed", True)))
+        confirmed = body.get("confirmed", True)
+        if not isinstance(confirmed, bool):
+            raise CommandError('"confirmed" must be true or false')
+        return self.service.send(dev_eui, device_type, command, fields, confirmed=confirmed)
 
     async def post_command(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

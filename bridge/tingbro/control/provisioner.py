@@ -119,12 +119,12 @@ class Provisioner:
             return None
         return keys.device_keys.nwk_key or None
 
-    def _exists(self, dev_eui: str) -> bool:
+    def _get(self, dev_eui: str) -> api.Device | None:
         try:
-            self.client.call("DeviceService", "Get", api.GetDeviceRequest(dev_eui=dev_eui), f"device {dev_eui}")
+            return self.client.call("DeviceService", "Get", api.GetDeviceRequest(dev_eui=dev_eui),
+                                    f"device {dev_eui}").device
         except NotFoundError:
-            return False
-        return True
+            return None
 
     def provision(self, spec: dict[str, Any], known: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
         """Create or update one device; returns (device-list record, "created"|"updated"|"adopted")."""
@@ -136,20 +136,30 @@ class Provisioner:
         tags = device_tags(spec, interval_s)
         name = spec["name"]
 
+        existing: api.Device | None = None
         if known is not None:
             dev_eui, app_key, join_eui = known["dev_eui"], known["app_key"], known["join_eui"]
-            action = "updated" if self._exists(dev_eui) else "created"
+            existing = self._get(dev_eui)
+            action = "updated" if existing is not None else "created"
         else:
-            join_eui = self.join_eui
             found = self._find_by_name(name)
-            if found is not None:
+            existing = self._get(found) if found is not None else None
+            if found is not None and existing is not None:
                 dev_eui, app_key, action = found, self._stored_key(found) or "", "adopted"
+                join_eui = existing.join_eui or self.join_eui
             else:
                 dev_eui, app_key, action = new_dev_eui(self.random_bytes), "", "created"
+                join_eui = self.join_eui
 
         device = api.Device(dev_eui=dev_eui, name=name, application_id=self.application_id,
                             device_profile_id=profile_id, join_eui=join_eui, tags=tags,
                             description=f"Tingbro {device_type}")
+        if existing is not None:
+            # Keep what others set on the device (extra tags, variables, description); ours win on conflict.
+            device = api.Device()
+            device.CopyFrom(existing)
+            device.name, device.device_profile_id, device.join_eui = name, profile_id, join_eui
+            device.tags.update(tags)
         if action == "created":
             for _attempt in range(3):
                 try:

@@ -25,7 +25,7 @@ from tingbro.control.command_service import CommandService
 from tingbro.control.command_store import CommandStore
 from tingbro.control.control_plane import ControlPlane
 from tingbro.control.health import Watchdog
-from tingbro.control.health_seed import seed_from_chirpstack
+from tingbro.control.health_seed import devices_to_watch
 from tingbro.control.http_api import ControlApi
 from tingbro.control.settings import ControlSettings
 from tingbro.outbox import Outbox
@@ -34,6 +34,13 @@ log = logging.getLogger("tingbro.control")
 
 CURSOR = "_control"
 BATCH = 500
+MAX_BATCH_FAILURES = 3
+RETRY_S = 5.0
+
+
+def parse_row_body(body: Any) -> dict[str, Any]:
+    """An outbox row's event: the outbox hands out dicts (JSON text from older outboxes)."""
+    return body if isinstance(body, dict) else json.loads(body)
 
 
 def event_time_s(event: dict[str, Any], default: float) -> float:
@@ -73,9 +80,10 @@ class ControlRuntime:
 
     async def _seed(self) -> None:
         try:
-            count = await asyncio.to_thread(seed_from_chirpstack, self.client, self.settings.application_id,
-                                            self.plane.watchdog, self.clock())
-            log.info("watchdog seeded", extra={"devices": count})
+            devices = await asyncio.to_thread(devices_to_watch, self.client, self.settings.application_id,
+                                              self.clock())
+            await asyncio.to_thread(self.plane.seed, devices)
+            log.info("watchdog seeded", extra={"devices": len(devices)})
         except ChirpStackError as exc:
             log.warning("watchdog not seeded: devices are watched from their next uplink", extra={"reason": str(exc)})
         finally:
@@ -89,6 +97,7 @@ class ControlRuntime:
         self.client.close()
 
     async def _consume(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             rows = await self.outbox.fetch(CURSOR, self.cursor, BATCH)
             if not rows:
@@ -96,16 +105,25 @@ class ControlRuntime:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), 1.0)
                 continue
-            events = [json.loads(body) for _, _, body in rows]
             try:
+                events = [parse_row_body(body) for _, _, body in rows]
                 produced = await asyncio.to_thread(self._feed, events)
                 if produced:
                     await self.outbox.accept(produced)
-            except Exception as exc:  # keep the cursor: these events are tried again
-                log.error("control plane failed on a batch; retrying", extra={"reason": f"{type(exc).__name__}: {exc}"})
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), 5.0)
-                continue
+                failures = 0
+            except Exception as exc:
+                # Keep the cursor and try the batch again (a full disk passes); a batch failing
+                # MAX_BATCH_FAILURES times is skipped by the control plane only: the sinks still get it.
+                failures += 1
+                reason = f"{type(exc).__name__}: {exc}"
+                if failures < MAX_BATCH_FAILURES:
+                    log.error("control plane failed on a batch; retrying", extra={"reason": reason})
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), RETRY_S)
+                    continue
+                log.error("control plane skips a batch it cannot process",
+                          extra={"reason": reason, "first_seq": rows[0][0], "last_seq": rows[-1][0]})
+                failures = 0
             self.cursor = rows[-1][0]
             self.outbox.advance(CURSOR, self.cursor)
 
@@ -122,13 +140,10 @@ class ControlRuntime:
                 await asyncio.wait_for(self._stop.wait(), self.settings.watchdog_interval_s)
             if self._stop.is_set():
                 return
-            produced = self.plane.tick(self.clock())
+            produced = await asyncio.to_thread(self.plane.tick, self.clock())
             if produced:
                 try:
                     await self.outbox.accept(produced)
-                except Exception as exc:  # the next tick raises nothing new: put the devices back
+                except Exception as exc:  # not stored: let the next tick raise them again
                     log.error("watchdog events not stored", extra={"reason": f"{type(exc).__name__}: {exc}"})
-                    for event in produced:
-                        state = self.plane.watchdog.devices.get(event["device"]["dev_eui"])
-                        if state is not None and event["type"] == "device_offline":
-                            state["offline"] = False
+                    await asyncio.to_thread(self.plane.forget_offline, produced)
