@@ -1,4 +1,4 @@
-"""A simulated fleet: one MicroPython process per device (firmware/tingsim/run.py), each with its own
+"""The demo's and e2e tests' simulated fleet (`tingbro simulate` is tingfw.sim, a separate runner): one MicroPython process per device (firmware/tingsim/run.py), each with its own
 virtual gateway (GWMP over UDP to HOST:PORT on loopback), state directory and log file.
 
 One process per device because a device blocks in its receive windows (the radio README says so);
