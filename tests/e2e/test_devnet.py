@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import grpc
@@ -120,3 +121,19 @@ def test_grpc_needs_the_token_and_enqueue_returns_an_id() -> None:
                 stub.Get(api.GetDeviceRequest(dev_eui="0102030405060708"),
                          metadata=[("authorization", "Bearer s3cret-token")], timeout=5)
             assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_class_c_command_waits_out_the_receive_windows_of_an_uplink() -> None:
+    h = Harness()
+    h.registry.devices[DEV_EUI].class_c = True
+    h.join(dev_nonce=1)
+    h.uplink(fcnt=0)
+    item = api.DeviceQueueItem(dev_eui=DEV_EUI, confirmed=False, f_port=20, data=b"\x1e")
+    enqueued_at = time.monotonic()
+    h.network.enqueue(h.registry.devices[DEV_EUI], item)
+    assert len(h.sent) == 1, "not during RX1/RX2 of the uplink just received"
+    deadline = time.monotonic() + 5
+    while len(h.sent) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(h.sent) == 2 and '"imme":true' in h.sent[1][1] and '"freq":869.525' in h.sent[1][1]
+    assert time.monotonic() - enqueued_at >= 2.5

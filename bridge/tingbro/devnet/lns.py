@@ -9,6 +9,7 @@ PULL_RESP and `emit(event)` hands an integration protobuf to the publishers.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,9 @@ CFLIST_HZ = (867_100_000, 867_300_000, 867_500_000, 867_700_000, 867_900_000)
 GPS_EPOCH_UNIX_S = 315_964_800
 GPS_LEAP_S = 18
 MAX_FOPTS = 15
+# After an uplink a Class C device is in RX1/RX2 (same channel as Class C) for ~2 s: ChirpStack's Class C
+# scheduler leaves it alone meanwhile, or a frame sent then (e.g. a command re-sent on a NACK) is lost.
+CLASS_C_LOCK_S = 3.0
 
 
 def gps_time_s(unix_s: float) -> float:
@@ -128,6 +132,7 @@ class NetworkServer:
             return
         session.fcnt_up = uplink.fcnt
         session.gateway_eui = gateway_eui
+        session.last_uplink_s = time.monotonic()
         self.counts["uplinks"] += 1
         if session.pending_ack is not None:
             item_id, fcnt_down = session.pending_ack
@@ -223,8 +228,18 @@ class NetworkServer:
             return
         if session.pending_ack is not None:
             return  # one confirmed downlink in flight at a time, as ChirpStack does
+        wait_s = session.last_uplink_s + CLASS_C_LOCK_S - time.monotonic()
+        if wait_s > 0:
+            timer = threading.Timer(wait_s, self._send_class_c_locked, (device,))
+            timer.daemon = True
+            timer.start()
+            return
         item = device.queue.pop(0)
         self._send_data(device, item, session.gateway_eui, RX2_FREQ_HZ, RX2_SF, 125)
+
+    def _send_class_c_locked(self, device: Device) -> None:
+        with self.registry.lock:
+            self.send_class_c(device)
 
     def send_multicast(self, group: api.MulticastGroup, members: list[Device], item: Any) -> int:
         """A Class C multicast frame (group keys and address) through every gateway that heard a member."""

@@ -29,6 +29,7 @@ class Session:
         self.fcnt_up: int | None = None
         self.fcnt_down = 0
         self.gateway_eui: str | None = None
+        self.last_uplink_s = 0.0  # monotonic seconds of the last uplink (Class C waits out its RX windows)
         self.pending_ack: tuple[str, int] | None = None  # (queue item id, fcnt_down) of a confirmed downlink
 
 
