@@ -68,7 +68,7 @@ jscodecs:
 	PYTHONPATH=codecs $(BIN)/python -m jscodegen
 
 demo:
-	$(BIN)/tingbro demo
+	PYTHONPATH=bridge:codecs:firmware $(BIN)/python -m tingbro demo $(DEMO_ARGS)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .mypy_cache

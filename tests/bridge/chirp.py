@@ -1,4 +1,5 @@
-"""ChirpStack events for the bridge tests: built from `chirpstack_api` protobufs, serialized like ChirpStack.
+"""ChirpStack events for the bridge tests: built from `chirpstack_api` protobufs, serialized like ChirpStack
+(`tingbro.devnet.pbjson.chirpstack_json`, re-exported here).
 
 `chirpstack_json` mimics pbjson with `emit_fields` (chirpstack.md §1.2): camelCase keys in proto field
 order; scalar/enum/repeated/map fields of the event and of `deviceInfo` always written, defaults included;
@@ -7,17 +8,14 @@ nested gateway messages omit defaults; unset message fields omitted; timestamps 
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import tingcodec
 from chirpstack_api import common, gw, integration
-from google.protobuf import json_format
-from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
+from tingbro.devnet.pbjson import chirpstack_json as chirpstack_json  # re-exported for the tests
 
 APP_ID = "17c82e96-be03-4f38-aef3-f83d48582d97"
 TENANT_ID = "52f14cd4-c6f1-4fbd-8f87-4025e1d49242"
@@ -90,46 +88,6 @@ def default_fields(message: str) -> dict[str, Any]:
                   "distance_mm": 200, "temperature_c": 70},
         "presence": {"present": False, "tamper": False, "event_seq": 3},
     }[message]
-
-
-_EMIT_ALWAYS = (FieldDescriptor.TYPE_MESSAGE, FieldDescriptor.TYPE_GROUP)
-
-
-def _pbjson(message: Message, emit_fields: bool) -> dict[str, Any]:
-    sparse = json_format.MessageToDict(message)
-    full = json_format.MessageToDict(message, always_print_fields_with_no_presence=True) if emit_fields else sparse
-    out: dict[str, Any] = {}
-    for field in message.DESCRIPTOR.fields:
-        key = field.json_name
-        if field.type in _EMIT_ALWAYS and not field.is_repeated:
-            if message.HasField(field.name):
-                value = getattr(message, field.name)
-                kind = value.DESCRIPTOR.full_name
-                if kind == "google.protobuf.Timestamp":
-                    out[key] = _rfc3339(value)
-                elif kind.startswith("google.protobuf."):
-                    out[key] = sparse[key]
-                else:  # deviceInfo is in package integration: emit_fields applies to it too
-                    out[key] = _pbjson(value, emit_fields and kind.startswith("integration."))
-            continue
-        if field.type in _EMIT_ALWAYS and not field.message_type.GetOptions().map_entry:
-            out[key] = sparse.get(key, [])  # repeated gateway messages: the list always, their defaults not
-            continue
-        if key in (full if emit_fields else sparse):
-            out[key] = (full if emit_fields else sparse)[key]
-    return out
-
-
-def _rfc3339(stamp: Any) -> str:
-    moment = datetime.fromtimestamp(stamp.seconds, UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if stamp.nanos:
-        text += "." + re.sub(r"(000)+$", "", f"{stamp.nanos:09d}")
-    return text + "+00:00"
-
-
-def chirpstack_json(message: Message) -> bytes:
-    return json.dumps(_pbjson(message, emit_fields=True), separators=(",", ":")).encode()
 
 
 def protobuf(message: Message) -> bytes:
