@@ -129,10 +129,33 @@ def test_js_decodes_or_rejects_exactly_like_python(codecs, device, direction, fp
     function_name = "decodeUplink" if direction == "up" else "decodeDownlink"
     result = codecs[device].call(function_name, uplink_input(fport, payload))
     expected = python_decode(device, fport, payload, direction)
-    if expected is None:
+    if expected is None or _has_integer_beyond_js_precision(payload):
+        # The second case is the documented difference (codecs/chirpstack/README.md, "Known differences",
+        # pinned by test_js_boundaries): an integer JS cannot hold exactly is refused, even where Python
+        # ignores it in an appended item.
         assert_clean_errors(result)
     else:
         assert result == {"data": expected}
+
+
+def _has_integer_beyond_js_precision(payload: bytes) -> bool:
+    try:
+        value = cbor2.loads(payload)
+    except Exception:
+        return False
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int) and abs(item) > 2**53 - 1:
+            return True
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+    return False
 
 
 json_values = st.recursive(
