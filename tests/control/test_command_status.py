@@ -130,3 +130,14 @@ def test_friendly_command_names_per_type():
     assert resolve_message("streetlight", "set_default_level") == "set_default_level"
     with pytest.raises(CommandError, match="commands: set_level, set_default_level"):
         resolve_message("streetlight", "thresholds")
+
+
+def test_send_parses_fields_as_encode_does() -> None:
+    from tingbro.control.commands import CommandError, parse_assignments
+
+    assert parse_assignments(["level_pct=40", "fade_ms=2000", "on=true", "anchor=sunset"]) == {
+        "level_pct": 40, "fade_ms": 2000, "on": True, "anchor": "sunset"}
+    assert parse_assignments(['points=[{"level_pct": 100}]']) == {"points": [{"level_pct": 100}]}
+    for bad in (["level_pct=40", "level_pct=50"], ["level_pct"], ["points=[1,"]):
+        with pytest.raises(CommandError):
+            parse_assignments(bad)

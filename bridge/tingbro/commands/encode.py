@@ -9,6 +9,7 @@ import json
 import tingcodec
 
 from tingbro.cli import UsageError
+from tingbro.fieldargs import parse_fields
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,40 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def parse_value(text: str) -> object:
-    """A command-line value: true/false, an int, a float, JSON for lists/objects, else the text itself."""
-    if text in ("true", "false"):
-        return text == "true"
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    if text[:1] in ("[", "{"):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"not valid JSON: {text!r} ({exc.msg})") from None
-    return text
-
-
-def parse_fields(pairs: list[str]) -> dict[str, object]:
-    fields: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"expected key=value, got {pair!r}")
-        if key in fields:
-            raise UsageError(f"field {key} given twice")
-        fields[key] = parse_value(value)
-    return fields
-
-
 def run(args: argparse.Namespace) -> int:
-    fields = parse_fields(args.fields)
     try:
+        fields = parse_fields(args.fields)
         fport, payload = tingcodec.encode(args.device, args.message, fields)
-    except tingcodec.CodecError as exc:
+    except ValueError as exc:  # bad key=value arguments, or tingcodec.CodecError (a ValueError)
         raise UsageError(str(exc)) from None
     print(json.dumps({"fPort": fport, "hex": payload.hex(), "base64": base64.b64encode(payload).decode()}))
     return 0

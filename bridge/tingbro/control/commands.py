@@ -6,12 +6,12 @@ before anything is sent, with an error naming the field and its allowed range.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import tingcodec
 
 from tingbro.control.device_types import INTERVAL_FIELD, canonical_type
+from tingbro.fieldargs import parse_fields
 
 # Short names an operator may type, per device type where they differ.
 _ALIASES = {
@@ -49,17 +49,11 @@ def resolve_message(device_type: str, name: str) -> str:
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, Any]:
-    """`["level_pct=40", "points=[...]"]` -> fields; values are JSON when they parse, else strings."""
-    fields: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        if not sep or not name:
-            raise CommandError(f"expected FIELD=VALUE, got {pair!r}")
-        try:
-            fields[name] = json.loads(text)
-        except json.JSONDecodeError:
-            fields[name] = text
-    return fields
+    """`["level_pct=40", "points=[...]"]` -> fields, parsed as `tingbro encode` parses them."""
+    try:
+        return parse_fields(pairs)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def build_command(device_type: str, message: str, fields: dict[str, Any]) -> dict[str, Any]:
