@@ -68,6 +68,13 @@ class Outbox:
     async def accept(self, events: list[dict[str, Any]], letters: list[dict[str, Any]] = (),  # type: ignore[assignment]
                      received_at: float | None = None) -> None:
         """Commit events and/or dead letters durably; returns when they are on disk."""
+        await self.submit(events, letters, received_at)
+
+    def submit(self, events: list[dict[str, Any]], letters: list[dict[str, Any]] = (),  # type: ignore[assignment]
+               received_at: float | None = None) -> asyncio.Future[None]:
+        """As `accept`, without a coroutine: the future resolves once the events are on disk (or fails).
+
+        For ingests written as protocols (callbacks, no task per request)."""
         if self._closing:
             raise RuntimeError("outbox is closing")
         stamp = time.time() if received_at is None else received_at
@@ -76,7 +83,7 @@ class Outbox:
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         self._wakeup.set()
-        await waiter
+        return waiter
 
     def listener(self) -> asyncio.Event:
         """An event set whenever new events were committed (each delivery loop clears its own)."""
