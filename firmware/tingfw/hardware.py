@@ -62,6 +62,15 @@ class MachineHardware:
         """Light sleep for long waits, where the port keeps ticks_ms running through it (ESP32)."""
         return machine.lightsleep if self.mcu.startswith("esp32") else None
 
+    def radio_light_sleep(self):
+        """Light sleep while the SPI radio transmits or listens (tingfw.radio.sx12xx), on ESP32 and RP2040.
+
+        Both keep ticks_ms, SPI and GPIO state through machine.lightsleep(ms) (ESP-IDF: peripherals
+        are clock-gated, state preserved; rp2: the timer alarm wakes it, the timer keeps counting).
+        Not for general waits on rp2: waking from lightsleep has been reported to clobber UART
+        settings (micropython PR #16442), and the A02YYUW is read over a UART."""
+        return machine.lightsleep if self.mcu.startswith("esp32") or self.mcu.startswith("rp2") else None
+
     def watchdog(self, timeout_ms):
         return machine.WDT(timeout=timeout_ms)
 

@@ -116,6 +116,7 @@ def build_link(cfg, board, hardware, clock, rtc_store):
 
     from tingfw.radio.sx12xx import Sx12xxRadio
 
+    light_sleep = getattr(clock, "light_sleep_ms", None)  # the MCU sleeps while the radio works
     spi = hardware.spi(radio_cfg["spi"], radio_cfg["sck"], radio_cfg["mosi"], radio_cfg["miso"])
     cs = hardware.pin_out(radio_cfg["cs"], 1)
     reset = hardware.pin_out(radio_cfg["reset"], 1)
@@ -124,13 +125,13 @@ def build_link(cfg, board, hardware, clock, rtc_store):
 
         sx1262 = SX1262(spi, cs, hardware.pin_in(radio_cfg["busy"]), hardware.pin_in(radio_cfg["dio1"]),
                         dio3_tcxo_millivolts=radio_cfg.get("tcxo_mv"), reset=reset)
-        radio = Sx12xxRadio(sx1262, clock)
+        radio = Sx12xxRadio(sx1262, clock, light_sleep=light_sleep)
     else:
         from lora import SX1276  # micropython-lib lora-sx127x + lora-sync
 
         sx1276 = SX1276(spi, cs, dio0=hardware.pin_in(radio_cfg["dio0"]), dio1=hardware.pin_in(radio_cfg["dio1"]),
                         reset=reset)
-        radio = Sx12xxRadio(sx1276, clock, tx_ant="PA_BOOST")
+        radio = Sx12xxRadio(sx1276, clock, tx_ant="PA_BOOST", light_sleep=light_sleep)
     return lorawan.Device(radio, clock, FileStore(LORAWAN_DIR), aes_factory(), bytes.fromhex(cfg["dev_eui"]),
                           bytes.fromhex(cfg["join_eui"]), bytes.fromhex(cfg["app_key"]),
                           device_class=device_class, rtc_store=rtc_store)
@@ -163,10 +164,12 @@ def start(config_text, hardware, clock, log, link_factory=None, stores=None):
     board = boards.get(cfg["board"])
     pins = boards.pin_map(cfg["board"], cfg["pins"])
     wdt = hardware.watchdog(board["wdt_max_ms"])
-    # Light sleep through long waits on battery devices with the own MAC (an AT modem's UART must stay awake).
+    # Light sleep through long waits and radio operations on battery devices with the own MAC (an AT
+    # modem's UART must stay awake). Never one sleep longer than a quarter of the watchdog.
     battery_spi = cfg["device"] != "streetlight" and board["radio"]["chip"] != "at_wio_e5"
     clock = WatchdogClock(clock, wdt, min(1000, board["wdt_max_ms"] // 4),
-                          hardware.idle_sleep() if battery_spi else None)
+                          hardware.idle_sleep() if battery_spi else None,
+                          light_sleep=hardware.radio_light_sleep() if battery_spi else None)
     if stores is None:
         from lorawan.stores import FileStore, RtcStore
 

@@ -22,7 +22,7 @@ PACKAGES = {"tingcodec": ROOT / "codecs" / "tingcodec", "lorawan": ROOT / "firmw
             "tingfw": ROOT / "firmware" / "tingfw"}
 # Not for the device: the network side of the MAC, the host's virtual radio, examples, test fakes.
 HOST_ONLY = {"tingcodec/examples.py", "lorawan/network.py", "tingfw/radio/virtual.py", "tingfw/radio/gwmp.py",
-             "tingfw/fakes.py"}
+             "tingfw/fakes.py", "tingfw/radio/fake_modem.py"}
 HOST_ONLY_DIRS = ("tingfw/sim/",)  # the host simulation (tingbro simulate)
 # micropython-lib radio drivers the SX126x/SX127x boards need (firmware.md §1.1).
 MIP_DEPS = [["lora-sync", "latest"], ["lora-sx126x", "latest"], ["lora-sx127x", "latest"]]
