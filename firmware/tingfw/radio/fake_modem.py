@@ -36,7 +36,8 @@ class FakeLoraModem:
         self.clock = clock
         self.hw_offset_ms = hw_offset_ms
         self.cfg = {"sf": 7, "bw": "125", "crc_en": True}
-        self.calls = []
+        self.calls = []  # [(name, at_ms, detail)]; record_calls=False keeps a heap measurement clean
+        self.record_calls = True
         self.air = []
         self.rx_script = []
         self.listen_script = []  # what poll_recv() returns in continuous (Class C) mode, in order
@@ -58,7 +59,8 @@ class FakeLoraModem:
         return "rx" if self._rx is not None else None
 
     def configure(self, lora_cfg):
-        self.calls.append(("configure", self.clock.ticks_ms(), dict(lora_cfg)))
+        if self.record_calls:
+            self.calls.append(("configure", self.clock.ticks_ms(), dict(lora_cfg)))
         self.cfg.update(lora_cfg)
 
     def get_time_on_air_us(self, payload_len):
@@ -69,7 +71,8 @@ class FakeLoraModem:
 
     def start_send(self):
         now = self.clock.ticks_ms()
-        self.calls.append(("start_send", now, self._payload))
+        if self.record_calls:
+            self.calls.append(("start_send", now, self._payload))
         self._rx = None
         self._tx_start_ms = now
         self._tx_end_ms = now + self.get_time_on_air_us(len(self._payload)) // 1000
@@ -84,13 +87,15 @@ class FakeLoraModem:
         if self.stuck or self.clock.ticks_ms() < end_ms:
             return True
         self._tx_end_ms = None
-        self.calls.append(("tx_done", end_ms, None))
+        if self.record_calls:
+            self.calls.append(("tx_done", end_ms, None))
         self.air.append(["tx", self._tx_start_ms, end_ms])
         return (end_ms + self.hw_offset_ms) % self.TICKS_PERIOD
 
     def start_recv(self, timeout_ms=None, continuous=False, rx_length=0xFF):
         now = self.clock.ticks_ms()
-        self.calls.append(("start_recv", now, (timeout_ms, continuous)))
+        if self.record_calls:
+            self.calls.append(("start_recv", now, (timeout_ms, continuous)))
         frame = self.rx_script.pop(0) if (self.rx_script and not continuous) else None
         deadline = None if timeout_ms is None else now + timeout_ms
         frame_end = None
@@ -103,7 +108,8 @@ class FakeLoraModem:
         rx = self._rx
         if rx is None:
             return False
-        self.calls.append(("poll_recv", self.clock.ticks_ms(), None))
+        if self.record_calls:
+            self.calls.append(("poll_recv", self.clock.ticks_ms(), None))
         deadline, frame, frame_end, _start, continuous = rx
         if continuous:
             return self.listen_script.pop(0) if self.listen_script else True
@@ -121,14 +127,16 @@ class FakeLoraModem:
         self._rx = None
 
     def standby(self):
-        self.calls.append(("standby", self.clock.ticks_ms(), None))
+        if self.record_calls:
+            self.calls.append(("standby", self.clock.ticks_ms(), None))
         if self._rx is not None:
             self._end_rx(self.clock.ticks_ms())
         self._tx_end_ms = None
 
     def sleep(self):
         self.standby()
-        self.calls.append(("sleep", self.clock.ticks_ms(), None))
+        if self.record_calls:
+            self.calls.append(("sleep", self.clock.ticks_ms(), None))
 
     def names(self):
         return [call[0] for call in self.calls]
