@@ -225,6 +225,7 @@ class FakeHardware:
         self.uarts = {}
         self.slept = []  # (ms, wake pin, wake level)
         self.light_sleeps = []  # ms of every machine.lightsleep the radio asked for
+        self.slept_ms = None  # set by a test: an in-place sleep (RP2040) that a pin cut short after this long
         self.wdt = None
         self.cause = reset_cause
         self.pin_wake = woke_by_pin

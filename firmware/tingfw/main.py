@@ -192,7 +192,10 @@ def start(config_text, hardware, clock, log, link_factory=None, stores=None):
 
 
 def run_once(started, hardware):
-    """One wake of a battery device (then deep sleep), or the Class C loop of a streetlight."""
+    """One wake of a battery device (then deep sleep), or the Class C loop of a streetlight.
+
+    On ESP32 the deep sleep never returns (the next wake is a reset); on the RP2040 it is a light sleep
+    in place that returns (tingfw.hardware), and main() runs the next wake."""
     cfg, app, link, clock = started
     reset_cause = hardware.reset_cause()
     if cfg["device"] == "streetlight":
@@ -200,6 +203,9 @@ def run_once(started, hardware):
         while True:
             app.step()
     wake = "pin" if hardware.woke_by_pin() else ("boot" if reset_cause != "deep_sleep_wake" else "timer")
+    slept_ms = getattr(hardware, "slept_ms", None)  # known after an in-place sleep (RP2040), not after a reset
+    if wake == "pin" and slept_ms is not None and hasattr(app, "woke_early"):
+        app.woke_early(slept_ms // 1000)
     sleep_ms = app.cycle(wake, reset_cause)
     # The duty-cycle ledger lives in RAM: never wake to send before the band is open again.
     wait = getattr(link, "time_until_send_ms", None)
@@ -217,19 +223,22 @@ def main():
     from tingfw.hardware import MachineHardware
     from tingfw.radio.clock import SystemClock
 
-    text = read_text(CONFIG_PATH)
-    board_name = None
-    try:
-        import json
-
-        board_name = json.loads(text)["board"]
-    except Exception:
-        pass
-    mcu = boards.get(board_name)["mcu"] if board_name in boards.board_names() else "esp32"
-    hardware = MachineHardware(mcu)
+    hardware = None
     clock = SystemClock()
-    started = start(text, hardware, clock, print)
-    if started is None:
-        hardware.deep_sleep(3600 * 1000)  # try again in an hour: maybe a technician fixed the file
-        return
-    run_once(started, hardware)
+    while True:  # one pass per wake where the sleep returns (RP2040); ESP32 wakes by a reset instead
+        text = read_text(CONFIG_PATH)
+        board_name = None
+        try:
+            import json
+
+            board_name = json.loads(text)["board"]
+        except Exception:
+            pass
+        if hardware is None:
+            mcu = boards.get(board_name)["mcu"] if board_name in boards.board_names() else "esp32"
+            hardware = MachineHardware(mcu)
+        started = start(text, hardware, clock, print)
+        if started is None:
+            hardware.deep_sleep(3600 * 1000)  # try again in an hour: maybe a technician fixed the file
+            continue
+        run_once(started, hardware)
