@@ -35,6 +35,8 @@ ASSUMPTIONS = [
                                        "measured cycle light-slept (radio TX/RX, RX delays, app waits >= 100 ms)"),
     ("board_sleep_ua", 10.0, "uA", "ESP32-S3 deep sleep with RTC timer+memory 8 uA, SX1262 warm-start sleep 0.6 uA, "
                                   "LDO ~1 uA; a purpose-built board (dev boards with USB-UART/LEDs draw more)"),
+    ("pico_sleep_ua", 990.0, "uA", "Raspberry Pi Pico in machine.lightsleep, 5 V on VSYS, USB idle (measured in "
+                                  "micropython PR #8832); the RP2040 sleeps in place between wakes"),
     ("reed_leak_ua", 0.33, "uA", "lifebuoy: 10 MOhm external pull-up through the closed reed switch at 3.3 V"),
     ("radio_tx_ma", 45.0, "mA", "SX1262 +14 dBm on the HP PA (datasheet)"),
     ("radio_rx_ma", 4.6, "mA", "SX1262 RX, DC-DC, 125 kHz (datasheet)"),
@@ -168,6 +170,9 @@ def run() -> list[dict]:
     rows.append(_row("lifebuoy battery life, daily heartbeat SF12, ER14505 2400 mAh", round(buoy_years, 1), "years",
                      ">= 10", buoy_years >= 10))
 
+    pico_years = years(2400, A["pico_sleep_ua"] + buoy_ua - A["board_sleep_ua"])
+    rows.append(_row("lifebuoy battery life on a Raspberry Pi Pico board, as above", round(pico_years, 2), "years",
+                     note="the Pico's sleep current dominates: wake on the reed pin works, use ESP32 for battery"))
     rows.append(_row("fill_level imports after a wake (.mpy bundle, this host)", round(fill["import_us"] / 1000, 2),
                      "ms", note=f"x{A['cpu_scale']:g} assumed on the device, part of 'boot'"))
     rows.append(_row("firmware bundle (apps + MAC + codecs + drivers), mpy-cross", manifest["mpy_bytes"], "B",

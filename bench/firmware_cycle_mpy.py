@@ -12,22 +12,38 @@ import sys
 import time
 
 # What a fill-level device imports after a deep-sleep wake (from .mpy when run on the bundle).
-t0 = time.ticks_us()
+WAKE_IMPORTS = ("lorawan", "tingcodec", "tingfw.main", "lorawan.aes", "lorawan.stores", "tingfw.boards",
+                "tingfw.config", "tingfw.apps.fill_level", "tingfw.drivers.a02yyuw", "tingfw.drivers.battery",
+                "tingfw.drivers.switch", "tingfw.drivers.thermistor", "tingfw.drivers.tilt",
+                "tingfw.radio.sx12xx")
+BUNDLE_PACKAGES = ("lorawan", "tingcodec", "tingfw")
+
+
+def time_wake_imports(attempts=5):
+    """The least of a few fresh imports of the wake's modules (a shared host's load only adds time)."""
+    best_us = None
+    for _ in range(attempts):
+        for name in list(sys.modules):
+            if name.split(".")[0] in BUNDLE_PACKAGES:
+                del sys.modules[name]
+        gc.collect()
+        t0 = time.ticks_us()
+        for name in WAKE_IMPORTS:
+            __import__(name)
+        took_us = time.ticks_diff(time.ticks_us(), t0)
+        best_us = took_us if best_us is None or took_us < best_us else best_us
+    return best_us
+
+
+IMPORT_US = time_wake_imports()
 import lorawan  # noqa: E402
 import tingcodec  # noqa: E402
-import tingfw.main  # noqa: E402, F401
 from lorawan.aes import aes_factory  # noqa: E402
-from lorawan.stores import FileStore  # noqa: E402, F401
 from tingfw import boards, config  # noqa: E402
 from tingfw.apps.fill_level import FillLevelApp  # noqa: E402
-from tingfw.drivers.a02yyuw import A02YYUW  # noqa: E402, F401
-from tingfw.drivers.battery import BatteryDivider  # noqa: E402, F401
 from tingfw.drivers.switch import Switch  # noqa: E402
-from tingfw.drivers.thermistor import NtcThermistor  # noqa: E402, F401
-from tingfw.drivers.tilt import SwitchTilt  # noqa: E402, F401
 from tingfw.radio.sx12xx import Sx12xxRadio  # noqa: E402
 
-IMPORT_US = time.ticks_diff(time.ticks_us(), t0)
 FROM_MPY = lorawan.__file__.endswith(".mpy") if hasattr(lorawan, "__file__") else False
 
 from lorawan import network  # noqa: E402  (host only: the loopback network side)
