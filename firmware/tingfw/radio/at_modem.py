@@ -49,10 +49,10 @@ def _eui_hex(value):
 class _AtLink:
     """Line reading, command/response exchange and downlink collection shared by both dialects."""
 
-    parse_downlink = None  # set by each dialect
-
-    def __init__(self, uart, clock, join_timeout_ms=30000, send_timeout_ms=40000, command_timeout_ms=2000):
+    def __init__(self, uart, clock, parse_downlink, join_timeout_ms=30000, send_timeout_ms=40000,
+                 command_timeout_ms=2000):
         self.uart = uart
+        self._parse_downlink = parse_downlink  # each dialect's downlink line grammar
         self.clock = clock
         self.join_timeout_ms = join_timeout_ms
         self.send_timeout_ms = send_timeout_ms
@@ -92,7 +92,7 @@ class _AtLink:
             self._take_downlink(line)
 
     def _take_downlink(self, line):
-        found = self.parse_downlink(line)
+        found = self._parse_downlink(line)
         if found is None:
             return False
         self._downlinks.append(found)
@@ -177,10 +177,8 @@ class _AtLink:
 class WioE5(_AtLink):
     """Seeed Wio-E5 / LoRa-E5 factory AT firmware (9600 8N1)."""
 
-    parse_downlink = staticmethod(p.parse_wio_downlink)
-
     def __init__(self, uart, clock, **timeouts):
-        _AtLink.__init__(self, uart, clock, **timeouts)
+        _AtLink.__init__(self, uart, clock, p.parse_wio_downlink, **timeouts)
         self._fport = None
 
     def _expect_echo(self, command, name, label=None):
@@ -249,10 +247,8 @@ class WioE5(_AtLink):
 class Rui3(_AtLink):
     """RAK3172 (and other RUI3 modules): 115200 baud, answers OK/AT_* then +EVT: events."""
 
-    parse_downlink = staticmethod(p.parse_rui3_downlink)
-
     def __init__(self, uart, clock, linger_ms=300, **timeouts):
-        _AtLink.__init__(self, uart, clock, **timeouts)
+        _AtLink.__init__(self, uart, clock, p.parse_rui3_downlink, **timeouts)
         self.linger_ms = linger_ms  # RUI3 may print RX events just after TX_DONE
         self._confirmed = None
 

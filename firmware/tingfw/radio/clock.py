@@ -7,10 +7,8 @@ wall clock: with time_scale=10 an RX1 delay of 1000 ms lasts 100 ms of real time
 
 import time
 
-try:
-    _monotonic_ns = time.monotonic_ns  # CPython
-except AttributeError:
-    _monotonic_ns = None  # MicroPython: ticks_ms, unwrapped below
+# CPython has monotonic_ns; MicroPython has not (its ticks_ms is unwrapped below).
+_monotonic_ns = getattr(time, "monotonic_ns", None)
 
 
 class SystemClock:
