@@ -1,6 +1,7 @@
 # The AT-modem backend against modem emulators that print the exact response strings of
 # firmware.md §4 (Seeed wiki/forum transcripts, RUI3 service_lora.c), through a scripted UART.
 import mpytest
+from tingfw.radio import at_parser
 from tingfw.radio.at_modem import AtModemError, AtTimeout, Rui3, WioE5
 from tingfw.radio.clock import ManualClock
 
@@ -8,6 +9,7 @@ DEV_EUI = "2C:F7:F1:20:24:90:03:63"
 JOIN_EUI = "8000000000000007"
 APP_KEY = "2B7E151628AED2A6ABF7158809CF4F3C"
 NOISE = ["+INFO: Input timeout", "", "garbage without prefix", "+LOG: something else"]
+GPS_2026_11_23 = 1479470236  # 2026-11-23 11:56:58 UTC in GPS epoch seconds (18 leap seconds)
 
 
 def timed(lines, noise, step_ms):
@@ -65,6 +67,9 @@ class WioE5Emulator:
         self.joined = False
         self.up_counter = up_counter
         self.send_result = "normal"  # normal | not-joined | length | silent-after-start
+        self.dtr_pending = False
+        self.time_answer = True  # the network answers a DeviceTimeReq
+        self.rtc_reply = "+RTC: 2026-11-23 11:56:58+00:00, %d, 3" % GPS_2026_11_23  # None: silent
 
     def _lines(self, lines):
         return timed(lines, self.noise, 40)
@@ -84,6 +89,11 @@ class WioE5Emulator:
             return self._lines(["+KEY: APPKEY %s" % key] if len(key) == 32 else ["+KEY: ERROR(-1)"])
         if cmd == "AT+JOIN":
             return self._join()
+        if cmd == "AT+LW=DTR":
+            self.dtr_pending = True
+            return self._lines(["+LW: DTR"])
+        if cmd == "AT+RTC=FULL":
+            return self._lines([self.rtc_reply]) if self.rtc_reply else []
         if cmd == "AT+LW=ULDL":
             return self._lines(["+LW: ULDL, %d, 2" % self.up_counter])
         if cmd.startswith("AT+MSGHEX=") or cmd.startswith("AT+CMSGHEX="):
@@ -122,6 +132,9 @@ class WioE5Emulator:
                 lines += [head + "FPENDING", head + "ACK Received"]
         if self.downlink:
             lines += [head + self.downlink, head + "RXWIN1, RSSI -43, SNR 10.0"]
+        elif self.dtr_pending and self.time_answer:  # DeviceTimeAns in FOpts: no port, still a window line
+            lines.append(head + "RXWIN1, RSSI -51, SNR 9.5")
+        self.dtr_pending = False
         lines.append(head + "Done")
         return self._lines(lines)
 
@@ -135,6 +148,9 @@ class Rui3Emulator:
         self.joined = False
         self.send_result = "normal"  # normal | busy | silent-after-ok
         self.cfm = 0
+        self.timereq = False
+        self.time_event = "+EVT:TIMEREQ_OK"  # printed after the send result; None: no answer
+        self.ltime = "LTIME:11h56m58s on 23/11/2026"  # None: silent
 
     def _lines(self, lines):
         return timed(lines, self.noise, 30)
@@ -162,7 +178,14 @@ class Rui3Emulator:
             lines = self._lines(["OK"]) + [(2500, result)]
             if self.rx_event:
                 lines.append((2540, self.rx_event))
+            if self.timereq and self.time_event:
+                lines.append((2560, self.time_event))
+            self.timereq = False
             return lines
+        if cmd == "AT+TIMEREQ=1":
+            self.timereq = True
+        if cmd == "AT+LTIME=?":
+            return self._lines([self.ltime, "OK"]) if self.ltime else []
         if cmd.startswith("AT+CFM="):
             self.cfm = int(cmd[7:])
         if cmd.startswith("AT+APPKEY=") and len(cmd) != 10 + 32:
@@ -374,7 +397,8 @@ def test_rui3_unconfirmed_send():
     link.join()
     result = link.send(2, b"\x12\x34")
     assert uart.commands[-2:] == ["AT+CFM=0", "AT+SEND=2:1234"]
-    assert result.acked is None and result.downlinks == [] and result.fcnt_up is None
+    assert result.acked is None and result.downlinks == [] and result.fcnt_up == 0
+    assert link.send(2, b"\x56").fcnt_up == 1
 
 
 def test_rui3_confirmed_ack_with_a_downlink_printed_after_the_result():
@@ -415,6 +439,109 @@ def test_rui3_appkey_error_hides_the_key():
     clock, modem, uart, link = rui3()
     error = mpytest.raises(AtModemError, link.configure, DEV_EUI, JOIN_EUI, APP_KEY + "00")
     assert APP_KEY[:8] not in str(error)
+
+
+
+# -- network time (DeviceTimeReq through each module) -------------------------
+def test_wio_network_time_rides_on_the_next_uplink():
+    clock, modem, uart, link = wio(noise=True)
+    link.join()
+    assert link.network_time() is None
+    link.request_device_time()
+    link.send(2, b"\x01")
+    assert uart.commands[-5:] == ["AT+PORT=2", "AT+LW=DTR", 'AT+MSGHEX="01"', "AT+LW=ULDL", "AT+RTC=FULL"]
+    assert link.network_time() == GPS_2026_11_23
+    clock.advance(90500)
+    assert link.network_time() == GPS_2026_11_23 + 90  # advanced by the local clock
+    link.send(2, b"\x02")
+    assert "AT+LW=DTR" not in uart.commands[-3:]  # answered: not asked again
+
+
+def test_wio_time_without_an_answer_is_asked_again():
+    clock, modem, uart, link = wio()
+    link.join()
+    modem.time_answer = False
+    link.request_device_time()
+    link.send(2, b"\x01")
+    assert "AT+RTC=FULL" not in uart.commands and link.network_time() is None
+    modem.time_answer = True
+    link.send(2, b"\x02")
+    assert uart.commands.count("AT+LW=DTR") == 2 and link.network_time() == GPS_2026_11_23
+
+
+def test_wio_rtc_garbage_unset_clock_and_silence_leave_no_time():
+    for reply in ("+RTC: garbage", "+RTC: 2000-01-01 00:00:12+00:00, 630720013, 0", "+RTC: , , ", None):
+        clock, modem, uart, link = wio()
+        link.join()
+        modem.rtc_reply = reply
+        link.request_device_time()
+        result = link.send(2, b"\x01")  # the uplink itself still succeeds
+        assert result.fcnt_up == 7 and link.network_time() is None, reply
+
+
+def test_wio_rtc_calendar_text_and_zone():
+    assert at_parser.parse_wio_rtc(" 2026-11-23 11:56:58+00:00, %d, 3" % GPS_2026_11_23) == GPS_2026_11_23
+    assert at_parser.parse_wio_rtc(" 2026-11-23 12:56:58+01:00") == GPS_2026_11_23
+    assert at_parser.parse_wio_rtc(" 2026-11-23 06:56:58-05:00") == GPS_2026_11_23
+    assert at_parser.parse_wio_rtc(" 2026-11-23 11:56:58.465") == GPS_2026_11_23
+    assert at_parser.parse_wio_rtc(" 2026-13-23 11:56:58") is None
+    assert at_parser.parse_wio_rtc("") is None
+
+
+def test_rui3_network_time_from_timereq_and_ltime():
+    clock, modem, uart, link = rui3(noise=True)
+    link.join()
+    link.request_device_time()
+    link.send(2, b"\x01")
+    assert uart.commands[-4:] == ["AT+CFM=0", "AT+TIMEREQ=1", "AT+SEND=2:01", "AT+LTIME=?"], uart.commands
+    assert link.network_time() == GPS_2026_11_23
+    link.send(2, b"\x02")
+    assert uart.commands[-1] == "AT+SEND=2:02"
+
+
+def test_rui3_time_event_spellings_and_failures():
+    for event, expected in (("+EVT:TIMEREQ OK", GPS_2026_11_23), ("+EVT:TIMEREQ_FAILED", None), (None, None)):
+        clock, modem, uart, link = rui3()
+        link.join()
+        modem.time_event = event
+        link.request_device_time()
+        link.send(2, b"\x01")
+        assert link.network_time() == expected, event
+        assert ("AT+LTIME=?" in uart.commands) == (expected is not None)
+
+
+def test_rui3_ltime_garbage_and_silence_leave_no_time():
+    for reply in ("LTIME:garbage", "LTIME:00h00m12s on 01/01/2000", "LTIME:25h00m00s on 23/11/2026", None):
+        clock, modem, uart, link = rui3()
+        link.join()
+        modem.ltime = reply
+        link.request_device_time()
+        assert link.send(2, b"\x01").fcnt_up == 0  # the uplink still counts
+        assert link.network_time() is None, reply
+
+
+def test_rui3_ltime_formats():
+    parse = at_parser.parse_rui3_ltime
+    assert parse("LTIME:11h56m58s on 23/11/2026") == GPS_2026_11_23  # RAK3172 manual layout, day first
+    assert parse("AT+LTIME=11h56m58s on 11/23/2026") == GPS_2026_11_23  # field report, month first
+    assert parse("LTIME: 11h56m58s 2026-11-23") == GPS_2026_11_23  # RUI3 source comment
+    assert parse("LTIME:00h00m00s on 02/01/2026") == parse("LTIME:00h00m00s on 2026-01-02")
+    assert parse("LTIME:00h00m00s on 02/01/2026", day_first=False) == parse("LTIME:00h00m00s on 2026-02-01")
+    assert parse("LTIME:02h46m12s on 22/10/2021") is None  # the manual's own example: before MIN_GPS_S
+    assert parse("OK") is None and parse("LTIME:") is None
+
+
+def test_rui3_fcnt_counts_the_modules_own_empty_uplinks():
+    clock, modem, uart, link = rui3()
+    assert link.join()
+    assert link.send(2, b"\x01").fcnt_up == 0
+    uart.inject(50, "+EVT:TX_DONE")  # RUI3's automatic empty uplink after a confirmed downlink
+    link.poll(100)
+    assert link.send(2, b"\x02").fcnt_up == 2
+    clock, modem, uart, link = rui3()
+    link.joined = True  # a session this link did not join: the counter is unknown
+    modem.joined = True
+    assert link.send(2, b"\x01").fcnt_up is None
 
 
 mpytest.main(globals())
