@@ -241,15 +241,21 @@ class Device:
         tx_end = self._transmit(phy, channel[0], dr, self.region.TX_POWER_DBM[session.tx_power],
                                 time_on_air_ms(len(phy), sf, bw_khz))
         self._time_anchor_ms = tx_end
+        acked = None
+        if self.device_class == "C":  # 1.0.4 §6: RX2 right after TX, closed (a little early) for RX1
+            self._listen()
+            acked = self._poll_until(tx_end + session.rx1_delay_ms - 10, downlinks)
         windows = ((session.rx1_delay_ms, channel[3] or channel[0], self.region.rx1_dr(dr, session.rx1_dr_offset)),
                    (session.rx1_delay_ms + 1000, session.rx2_freq_hz, session.rx2_dr))
         for delay_ms, freq_hz, rx_dr in windows:
+            if tx_end + delay_ms < self.clock.ticks_ms():
+                continue  # still receiving an RX2 frame when this window opened
             data = self._receive(freq_hz, rx_dr, tx_end + delay_ms)
             if data:
                 result = self._accept_downlink(data, True, downlinks)
                 if result is not None:
-                    return True, result
-        return False, False
+                    return True, result or bool(acked)
+        return acked is not None, bool(acked)
 
     # --- radio edges -------------------------------------------------------------------------------
     def _transmit(self, phy, freq_hz, dr, power_dbm, airtime_ms):
@@ -315,17 +321,23 @@ class Device:
     def poll(self, timeout_ms):
         """Class C: collect downlinks arriving within timeout_ms; [(fport, bytes)]."""
         downlinks = []
-        if self.session is None:
-            return downlinks
-        deadline = self.clock.ticks_ms() + timeout_ms
+        if self.session is not None:
+            self._poll_until(self.clock.ticks_ms() + timeout_ms, downlinks)
+        return downlinks
+
+    def _poll_until(self, deadline, downlinks):
+        """Take Class C frames until deadline; the ACK bit of an accepted one, None if none was."""
+        acked = None
         while True:
             data = self.radio.poll()
             if data:
-                self._accept_downlink(data, False, downlinks)
+                ack = self._accept_downlink(data, False, downlinks)
+                if ack is not None:
+                    acked = acked or ack
                 continue
             left = deadline - self.clock.ticks_ms()
             if left <= 0:
-                return downlinks
+                return acked
             self.clock.sleep_ms(min(left, 50))
 
     def network_time(self):

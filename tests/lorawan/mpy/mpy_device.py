@@ -2,6 +2,7 @@
 import mpytest
 import simnet
 from lorawan import maccommands as mc
+from lorawan.airtime import time_on_air_ms
 from lorawan.errors import NotJoined, PayloadTooLarge
 
 
@@ -115,6 +116,30 @@ def test_class_c_listens_on_rx2_after_uplink():
     class_a, radio_a, net_a, clock_a, store_a = joined()
     class_a.send(2, b"x")
     assert radio_a.listening is None and radio_a.sleeps > 0
+
+
+def test_class_c_listens_on_rx2_between_uplink_and_rx1():
+    device, radio, net, clock, store = joined(device_class="C")
+    net.rxc_delay_ms = 300  # the network answers on RX2 300 ms after the uplink ended
+    result = device.send(2, b"x")
+    tx_end = radio.sent[-1][0] + time_on_air_ms(len(radio.sent[-1][1]), radio.sent[-1][3], 125)
+    assert (tx_end, 869525000, 12) in radio.listen_log, (tx_end, radio.listen_log)
+    assert result.downlinks == [(7, b"rxc%d" % result.fcnt_up)], result.downlinks
+    assert radio.listening == (869525000, 12, 125)  # and continuously again after the windows
+    net.rxc_delay_ms = None
+    net.queue.append((5, b"rx1", b"", False))
+    assert device.send(2, b"y").downlinks == [(5, b"rx1")]  # RX1 still opens after the RX2 listening
+    class_a, radio_a, net_a, clock_a, store_a = joined()
+    net_a.rxc_delay_ms = 300
+    assert class_a.send(2, b"x").downlinks == [] and radio_a.listen_log == []  # Class A does not listen
+
+
+def test_class_c_frame_on_rx2_overlapping_rx1_skips_rx1():
+    device, radio, net, clock, store = joined(device_class="C")
+    device.session.dr = 5
+    net.rxc_delay_ms = 900  # an SF12 frame from 900 ms lasts past RX1 (1000 ms) and RX2 (2000 ms)
+    result = device.send(2, b"x")
+    assert result.downlinks == [(7, b"rxc%d" % result.fcnt_up)]
 
 
 def _fopts_exchange(device, net, fopts, payload=b"u"):
