@@ -3,7 +3,6 @@ store passed in. See README.md for the interfaces and the persistence model."""
 
 from lorawan import frame, machandler
 from lorawan import maccommands as mc
-from lorawan.adr import adr_backoff
 from lorawan.airtime import time_on_air_ms
 from lorawan.cmac import CmacKey
 from lorawan.crypto import UPLINK, derive_session_keys
@@ -12,6 +11,26 @@ from lorawan.errors import FrameError, NotJoined, PayloadTooLarge, ReplayError
 from lorawan.joinbackoff import JoinBackoff
 from lorawan.persist import Persistence
 from lorawan.session import NO_FCNT, Session
+
+
+# ADR acknowledgement back-off (LoRaWAN 1.0.4 §4.3.1.1) as a pure step function.
+def adr_backoff(adr_ack_cnt, dr, tx_power, limit, delay, dr_min):
+    """Called per uplink with the count of uplinks since the last downlink.
+
+    Returns (adr_ack_req, dr, tx_power, restore_default_channels): ADRACKReq is set from
+    ADR_ACK_LIMIT on; every ADR_ACK_DELAY uplinks after that without a downlink, first TX power
+    goes to maximum (index 0), then DR steps down, and at the lowest DR the default channels return.
+    """
+    if adr_ack_cnt < limit:
+        return False, dr, tx_power, False
+    over = adr_ack_cnt - limit
+    if over == 0 or over % delay:
+        return True, dr, tx_power, False
+    if tx_power != 0:
+        return True, dr, 0, False
+    if dr > dr_min:
+        return True, dr - 1, tx_power, False
+    return True, dr, tx_power, True
 
 
 class SendResult:
@@ -60,6 +79,12 @@ class Device:
         self.session = None
         self.joined = False
         self._next_dev_nonce, self._last_join_nonce = self._persist.load_nonces()
+        saved = self._persist.load_airtime()
+        bands = len(region.SUB_BANDS) + 1
+        if saved and len(saved) == bands + 3:  # a reboot must not reopen a band or the join budget early
+            now = clock.ticks_ms()
+            self.ledger.resume(saved, now)
+            self.join_backoff.resume(saved[bands:], now)
         restored = self._persist.load_session(self._next_dev_nonce)
         if restored is not None:
             self._activate(restored)
@@ -86,8 +111,8 @@ class Device:
             wait = max(self.ledger.wait_ms(freq_hz, now), self.join_backoff.wait_ms(now, airtime_ms))
             if wait:
                 self.clock.sleep_ms(wait)
+            self.join_backoff.record(self.clock.ticks_ms(), airtime_ms)
             tx_end = self._transmit(phy, freq_hz, dr, region.TX_POWER_DBM[0], airtime_ms)
-            self.join_backoff.record(tx_end - airtime_ms, airtime_ms)
             accept = self._receive_join_accept(tx_end, freq_hz, dr)
             if accept is not None:
                 self._start_session(accept, dev_nonce, dr)
@@ -260,6 +285,9 @@ class Device:
     # --- radio edges -------------------------------------------------------------------------------
     def _transmit(self, phy, freq_hz, dr, power_dbm, airtime_ms):
         sf, bw_khz = self.region.DATA_RATES[dr]
+        now = self.clock.ticks_ms()  # booked and persisted before going on air: a power cut cannot unbook it
+        self.ledger.record(freq_hz, now, airtime_ms)
+        self._persist.save_airtime(self.ledger.remaining(now) + self.join_backoff.state(now))
         tx_end = self.radio.transmit(phy, freq_hz, sf, bw_khz, power_dbm)
         self.ledger.record(freq_hz, tx_end - airtime_ms, airtime_ms)
         return tx_end

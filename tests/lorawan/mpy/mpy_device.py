@@ -313,6 +313,52 @@ def test_restore_after_reboot_resumes_without_reusing_counters():
     assert reborn.join() and net.used_dev_nonces == [0, 1]
 
 
+def test_reboot_keeps_the_duty_cycle_ledger():
+    device, radio, net, clock, store = joined()
+    device.adr = False
+    device.session.dr = 0
+    device.send(2, bytes(10))
+    last = radio.sent[-1]
+    off_ms = 100 * time_on_air_ms(len(last[1]), last[3], last[4])
+    clock.now += 1000
+    reborn, radio2 = simnet.make(store=store, net=net, clock=clock)[:2]
+    # still closed, counting the time off as zero (the record was written just before that frame)
+    assert reborn.time_until_send_ms() >= last[0] + off_ms - clock.now > 0
+    reborn.adr = False
+    reborn.send(2, b"after")
+    assert radio2.sent[-1][0] >= last[0] + off_ms
+    assert "airtime.a" in store.files  # no RTC store: the ledger went to flash
+
+
+def test_reboot_keeps_the_join_backoff():
+    from lorawan.joinbackoff import HOUR_MS
+
+    device, radio, net, clock, store = simnet.make()
+    net.answer_joins = False
+    for _ in range(300):  # until even an SF12 join-request must wait for the next back-off window
+        assert not device.join(attempts=1)
+        if device.join_backoff.wait_ms(clock.now, 1500):
+            break
+    assert device.join_backoff.wait_ms(clock.now, 1500) > 0
+    reborn, radio2 = simnet.make(store=store, net=net, clock=clock)[:2]
+    assert not reborn.join(attempts=12)
+    # the join airtime of both lives together stays within each window of the first start's timeline
+    started = radio.sent[0][0]
+    frames = radio.sent + radio2.sent
+    for window_start, window_end in ((0, HOUR_MS), (HOUR_MS, 11 * HOUR_MS)):
+        used = sum(time_on_air_ms(len(f[1]), f[3], f[4]) for f in frames if window_start <= f[0] - started < window_end)
+        assert used <= 36000, (window_start, used)
+
+
+def test_airtime_goes_to_rtc_memory_when_there_is_some():
+    rtc = simnet.MemStore()
+    device, radio, net, clock, store = joined(rtc=rtc)
+    device.send(2, b"a")
+    assert "airtime.a" in rtc.files and "airtime.a" not in store.files and "airtime.b" not in store.files
+    reborn = simnet.make(store=store, rtc=rtc, net=net, clock=clock)[0]
+    assert reborn.time_until_send_ms() >= device.time_until_send_ms() > 0
+
+
 def test_rtc_store_resumes_at_exact_counter():
     rtc = simnet.MemStore()
     device, radio, net, clock, store = joined(rtc=rtc)

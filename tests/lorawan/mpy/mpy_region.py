@@ -4,11 +4,11 @@ import mpytest
 from lorawan import maccommands as mc
 from lorawan import region_eu868 as eu868
 from lorawan import session as session_codec
-from lorawan.adr import adr_backoff
 from lorawan.airtime import time_on_air_ms, time_on_air_us
-from lorawan.crc32 import crc32, crc32_loop
+from lorawan.device import adr_backoff
 from lorawan.dutycycle import DutyCycleLedger
 from lorawan.joinbackoff import HOUR_MS, JoinBackoff
+from lorawan.persist import crc32, crc32_loop
 
 
 def test_airtime_reference_table():
