@@ -3,7 +3,7 @@
 Battery life is a model, not a measurement of a board: the awake time of one wake is MEASURED by
 running the app's real cycle (real codec, real MAC over a loopback radio) under MicroPython unix
 (bench/firmware_cycle_mpy.py), scaled to the target MCU, and combined with airtime per data rate
-(lorawan.airtime, AN1200.13) and datasheet currents. Every assumption is printed with its source.
+(loraphy.airtime, AN1200.13) and datasheet currents. Every assumption is printed with its source.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "firmware"))
 sys.path.insert(0, str(ROOT / "firmware" / "tools"))
 
-from lorawan.airtime import time_on_air_us  # noqa: E402
+from loraphy.airtime import time_on_air_us  # noqa: E402
 
 HOURS_PER_YEAR = 8766
 LORAWAN_OVERHEAD_B = 13  # MHDR 1 + FHDR 7 + FPort 1 + MIC 4 (no FOpts)

@@ -1,9 +1,10 @@
 """lorawan.Device: the app-facing LoRaWAN 1.0.4 end device (Class A and C) over a radio, a clock and a
 store passed in. See README.md for the interfaces and the persistence model."""
 
+from loraphy.airtime import time_on_air_ms
+
 from lorawan import frame, machandler
 from lorawan import maccommands as mc
-from lorawan.airtime import time_on_air_ms
 from lorawan.cmac import CmacKey
 from lorawan.crypto import UPLINK, derive_session_keys
 from lorawan.dutycycle import DutyCycleLedger
@@ -41,12 +42,6 @@ class SendResult:
         self.fpending = fpending  # the network has more to send: send again soon
 
 
-def _default_random():
-    import random
-
-    return random.getrandbits
-
-
 class Device:
     def __init__(self, radio, clock, store, aes, dev_eui, join_eui, app_key, region=None, device_class="A",
                  battery=None, rtc_store=None, adr=True, random_bits=None, fcnt_reserve=16):
@@ -64,7 +59,7 @@ class Device:
         self._aes = aes
         self._app_key_bytes = bytes(app_key)
         self._app_key = CmacKey(aes, app_key)
-        self._bits = random_bits or _default_random()
+        self._bits = random_bits or __import__("random").getrandbits
         self.ledger = DutyCycleLedger(region.SUB_BANDS)
         self.join_backoff = JoinBackoff()
         self.mac = machandler.MacContext(region, self.ledger, battery or (lambda: 255))
@@ -81,7 +76,7 @@ class Device:
         self._next_dev_nonce, self._last_join_nonce = self._persist.load_nonces()
         saved = self._persist.load_airtime()
         bands = len(region.SUB_BANDS) + 1
-        if saved and len(saved) == bands + 3:  # a reboot must not reopen a band or the join budget early
+        if saved and len(saved) == bands + 2:  # a reboot must not reopen a band or the join budget early
             now = clock.ticks_ms()
             self.ledger.resume(saved, now)
             self.join_backoff.resume(saved[bands:], now)

@@ -42,18 +42,18 @@ class JoinBackoff:
         self.used_ms += airtime_ms
 
     def state(self, now_ms):
-        """[elapsed + 1 (0 = never started), window start + 1 (0 = none), used] for persist.py; after hour 11
-        only the position in the 24 h window matters, so whole days are dropped (the numbers stay small)."""
+        """[time since the first attempt + 1 (0 = none), airtime used in its window] for persist.py; after
+        hour 11 only the place in the 24 h window matters, so whole days are dropped (small numbers)."""
         if self.started_ms is None:
-            return [0, 0, 0]
+            return [0, 0]
         elapsed = now_ms - self.started_ms
-        shift = max(elapsed - 11 * HOUR_MS, 0) // DAY_MS * DAY_MS
-        start = self.window_start - shift
-        return [elapsed - shift + 1, start + 1, self.used_ms] if start >= 0 else [elapsed - shift + 1, 0, 0]
+        start = window(elapsed)[0]
+        used = self.used_ms if start == self.window_start else 0
+        return [elapsed - max(start - 11 * HOUR_MS, 0) + 1, used]
 
     def resume(self, state, now_ms):
         """Restore state() after a reboot, counting the time the device was off as zero (safe side)."""
         if state[0]:
             self.started_ms = now_ms - state[0] + 1
-            self.window_start = state[1] - 1
-            self.used_ms = state[2]
+            self.window_start = window(state[0] - 1)[0]
+            self.used_ms = state[1]

@@ -48,6 +48,8 @@ def write_config(port: str, typings: Path, strict: bool) -> Path:
         f"custom_typeshed_dir = {typings}\n"
         f"mypy_path = {typings}:{EXTRA_STUBS}:{ROOT / 'firmware'}:{ROOT / 'codecs'}\n"
         "follow_imports = silent\n"
+        # loraphy is a namespace package (no __init__.py): name modules from the mypy_path roots
+        "explicit_package_bases = True\n"
         "no_site_packages = True\n"
         f"check_untyped_defs = {strict}\n"
         "warn_unused_ignores = True\n"

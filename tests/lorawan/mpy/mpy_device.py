@@ -1,8 +1,8 @@
 # lorawan.Device end to end against lorawan.network through an in-memory radio (MicroPython + CPython).
 import mpytest
 import simnet
+from loraphy.airtime import time_on_air_ms
 from lorawan import maccommands as mc
-from lorawan.airtime import time_on_air_ms
 from lorawan.errors import NotJoined, PayloadTooLarge
 
 
@@ -274,7 +274,7 @@ def test_back_to_back_uplinks_keep_each_sub_band_under_one_percent():
     for _ in range(60):
         device.send(2, bytes(10))
     frames = radio.sent[first:]
-    from lorawan.airtime import time_on_air_ms
+    from loraphy.airtime import time_on_air_ms
     # RP002's off-time rule: after a frame of airtime T the band stays closed for T x (1/1% - 1)
     airtimes = [time_on_air_ms(len(f[1]), f[3], f[4]) for f in frames]
     for i in range(1, len(frames)):
@@ -289,7 +289,7 @@ def test_join_retries_respect_backoff_and_never_reuse_dev_nonce():
     net.answer_joins = False
     assert not device.join(attempts=40)
     starts = [s[0] for s in radio.sent]
-    from lorawan.airtime import time_on_air_ms
+    from loraphy.airtime import time_on_air_ms
     hour_airtime = sum(time_on_air_ms(23, s[3], s[4]) for s in radio.sent if s[0] - starts[0] < 3600000)
     assert hour_airtime <= 36000
     assert len(set(net.used_dev_nonces)) == 40

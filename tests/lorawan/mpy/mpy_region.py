@@ -1,10 +1,10 @@
 # Pure parts: airtime (AN1200.13), EU868 limits, duty-cycle ledger, join back-off, ADR back-off,
 # MAC command codec, session encoding. MicroPython + CPython.
 import mpytest
+from loraphy.airtime import time_on_air_ms, time_on_air_us
 from lorawan import maccommands as mc
 from lorawan import region_eu868 as eu868
 from lorawan import session as session_codec
-from lorawan.airtime import time_on_air_ms, time_on_air_us
 from lorawan.device import adr_backoff
 from lorawan.dutycycle import DutyCycleLedger
 from lorawan.joinbackoff import HOUR_MS, JoinBackoff

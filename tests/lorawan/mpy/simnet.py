@@ -1,8 +1,8 @@
 # Test doubles for the MAC's edges, runnable under MicroPython and CPython: a virtual clock, an
 # in-memory store, and an in-memory radio that hands frames to a network built from lorawan.network.
+from loraphy.airtime import time_on_air_ms
 from lorawan import network
 from lorawan.aes import aes_factory
-from lorawan.airtime import time_on_air_ms
 from lorawan.errors import FrameError
 
 AES = aes_factory()
