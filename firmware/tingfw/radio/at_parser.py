@@ -2,7 +2,9 @@
 
 Modules print more lines than any manual lists, in an order that varies by firmware, so a
 line is classified by prefix against a table; unknown lines are ignored, never fatal.
-Sources: firmware.md §4 (Seeed wiki/forum transcripts, RUI3 service_lora.c).
+Sources: firmware.md §4 (Seeed wiki/forum transcripts, RUI3 service_lora.c); for network time the
+LoRa-E5 AT Command Specification v1.0 (AT+LW=DTR, AT+RTC) and the RAK3172 AT Command Manual
+(AT+TIMEREQ, AT+LTIME), cited where they are used.
 """
 
 import binascii
