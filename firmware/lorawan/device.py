@@ -74,12 +74,14 @@ class Device:
         self.session = None
         self.joined = False
         self._next_dev_nonce, self._last_join_nonce = self._persist.load_nonces()
-        saved = self._persist.load_airtime()
-        bands = len(region.SUB_BANDS) + 1
-        if saved and len(saved) == bands + 2:  # a reboot must not reopen a band or the join budget early
-            now = clock.ticks_ms()
-            self.ledger.resume(saved, now)
-            self.join_backoff.resume(saved[bands:], now)
+        saved = self._persist.load_airtime()  # a reboot must not reopen a sub-band or the join budget early
+        bands = len(region.SUB_BANDS) + 2
+        if saved and len(saved) == bands + 2:
+            # a clock that went on (deep sleep in a simulation, an RTC-backed clock) shows the time off; one
+            # that restarted at the reboot shows less than passed: what it cannot show counts as zero
+            base = min(clock.ticks_ms(), saved[0])
+            self.ledger.resume(saved[1:], base)
+            self.join_backoff.resume(saved[bands:], base)
         restored = self._persist.load_session(self._next_dev_nonce)
         if restored is not None:
             self._activate(restored)
@@ -282,7 +284,7 @@ class Device:
         sf, bw_khz = self.region.DATA_RATES[dr]
         now = self.clock.ticks_ms()  # booked and persisted before going on air: a power cut cannot unbook it
         self.ledger.record(freq_hz, now, airtime_ms)
-        self._persist.save_airtime(self.ledger.remaining(now) + self.join_backoff.state(now))
+        self._persist.save_airtime(now, self.ledger.remaining(now) + self.join_backoff.state(now))
         tx_end = self.radio.transmit(phy, freq_hz, sf, bw_khz, power_dbm)
         self.ledger.record(freq_hz, tx_end - airtime_ms, airtime_ms)
         return tx_end

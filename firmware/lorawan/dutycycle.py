@@ -37,7 +37,7 @@ class DutyCycleLedger:
         return [max(free_at - now_ms, 0) for free_at in self.free_at_ms + [self.aggregated_free_at_ms]]
 
     def resume(self, remaining, now_ms):
-        """Restore remaining() after a reboot, counting the time the device was off as zero (safe side)."""
+        """Restore remaining() as of now_ms (the save time, or the restore time if the clock restarted)."""
         count = len(self.free_at_ms)
         self.free_at_ms = [now_ms + left for left in remaining[:count]]
         self.aggregated_free_at_ms = now_ms + remaining[count]

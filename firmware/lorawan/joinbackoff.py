@@ -52,7 +52,7 @@ class JoinBackoff:
         return [elapsed - max(start - 11 * HOUR_MS, 0) + 1, used]
 
     def resume(self, state, now_ms):
-        """Restore state() after a reboot, counting the time the device was off as zero (safe side)."""
+        """Restore state() as of now_ms (the save time, or the restore time if the clock restarted)."""
         if state[0]:
             self.started_ms = now_ms - state[0] + 1
             self.window_start = window(state[0] - 1)[0]

@@ -89,12 +89,12 @@ class Persistence:
         self.airtime = Slots(rtc if rtc is not None else flash, "airtime")
 
     def load_airtime(self):
-        """The numbers save_airtime() wrote last, or None."""
+        """(ticks_ms at the save, *numbers) as save_airtime() wrote them last, or None."""
         body = self.airtime.read()
-        return None if body is None else struct.unpack("<%dI" % (len(body) // 4), body)
+        return None if not body or len(body) < 8 else struct.unpack("<Q%dI" % ((len(body) - 8) // 4), body)
 
-    def save_airtime(self, values):
-        self.airtime.write(struct.pack("<%dI" % len(values), *values))
+    def save_airtime(self, now_ms, values):
+        self.airtime.write(struct.pack("<Q%dI" % len(values), now_ms, *values))
 
     def load_nonces(self):
         """(next DevNonce, last JoinNonce or None)."""

@@ -169,22 +169,25 @@ def test_power_cut_never_lets_the_device_exceed_the_duty_cycle():
     runs = 0
     for name, data, files, net_snapshot, cut_ms, sent_before in log:
         for torn in torn_versions(files.get(name), data):
-            flash = simnet.MemStore()
-            flash.files = dict(files)
-            flash.files[name] = torn
-            net = net_snapshot.snapshot()
-            clock = simnet.Clock()
-            clock.now = cut_ms  # back at once: the time off counts as zero, the strictest case
-            radio = simnet.Radio(clock, net)
-            device = Device(radio, clock, flash, simnet.AES, simnet.DEV_EUI, simnet.JOIN_EUI, simnet.APP_KEY,
-                            fcnt_reserve=RESERVE)
-            if not device.joined:
-                assert device.join(attempts=3), "rejoin failed after a cut in %s" % name
-            device.adr = False
-            device.session.dr = 0
-            device.send(2, b"after")
-            assert_off_times_kept(clean_frames[:sent_before] + radio.sent)
-            runs += 1
+            # back at once (no time off, the strictest case), on a clock that went on or one that restarted
+            for restart_ms in (cut_ms, 1000):
+                flash = simnet.MemStore()
+                flash.files = dict(files)
+                flash.files[name] = torn
+                net = net_snapshot.snapshot()
+                clock = simnet.Clock()
+                clock.now = restart_ms
+                radio = simnet.Radio(clock, net)
+                device = Device(radio, clock, flash, simnet.AES, simnet.DEV_EUI, simnet.JOIN_EUI,
+                                simnet.APP_KEY, fcnt_reserve=RESERVE)
+                if not device.joined:
+                    assert device.join(attempts=3), "rejoin failed after a cut in %s" % name
+                device.adr = False
+                device.session.dr = 0
+                device.send(2, b"after")
+                after = [(f[0] - restart_ms + cut_ms,) + f[1:] for f in radio.sent]  # on the first timeline
+                assert_off_times_kept(clean_frames[:sent_before] + after)
+                runs += 1
     print("duty-cycle power cuts replayed: %d over %d writes" % (runs, len(log)))
     assert runs > 500
 
