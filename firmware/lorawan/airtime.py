@@ -1,3 +1,2 @@
-"""Deprecated alias: the time-on-air formula lives in loraphy.airtime (below both the MAC and the radios)."""
-
-from loraphy.airtime import time_on_air_ms, time_on_air_us  # noqa: F401
+# Host-only alias kept for code written before the move: the time-on-air formula is loraphy.airtime.
+from loraphy.airtime import *  # noqa: F403

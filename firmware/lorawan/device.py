@@ -77,9 +77,8 @@ class Device:
         saved = self._persist.load_airtime()  # a reboot must not reopen a sub-band or the join budget early
         bands = len(region.SUB_BANDS) + 2
         if saved and len(saved) == bands + 2:
-            # a clock that went on (deep sleep in a simulation, an RTC-backed clock) shows the time off; one
-            # that restarted at the reboot shows less than passed: what it cannot show counts as zero
-            base = min(clock.ticks_ms(), saved[0])
+            # the time off as the stamp's clock saw it: what it cannot show (a restart) counts as zero
+            base = clock.ticks_ms() - max(self._stamp() - saved[0], 0)
             self.ledger.resume(saved[1:], base)
             self.join_backoff.resume(saved[bands:], base)
         restored = self._persist.load_session(self._next_dev_nonce)
@@ -284,10 +283,16 @@ class Device:
         sf, bw_khz = self.region.DATA_RATES[dr]
         now = self.clock.ticks_ms()  # booked and persisted before going on air: a power cut cannot unbook it
         self.ledger.record(freq_hz, now, airtime_ms)
-        self._persist.save_airtime(now, self.ledger.remaining(now) + self.join_backoff.state(now))
+        self._persist.save_airtime(self._stamp(), self.ledger.remaining(now) + self.join_backoff.state(now))
         tx_end = self.radio.transmit(phy, freq_hz, sf, bw_khz, power_dbm)
         self.ledger.record(freq_hz, tx_end - airtime_ms, airtime_ms)
         return tx_end
+
+    def _stamp(self):
+        # clock.epoch_ms() (optional) keeps counting through a reset where the board's RTC does (ESP32
+        # deep sleep); ticks_ms() restarts with the program
+        epoch_ms = getattr(self.clock, "epoch_ms", None)
+        return epoch_ms() if epoch_ms else self.clock.ticks_ms()
 
     def _receive(self, freq_hz, dr, open_at_ms):
         sf, bw_khz = self.region.DATA_RATES[dr]

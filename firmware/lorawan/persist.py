@@ -89,12 +89,12 @@ class Persistence:
         self.airtime = Slots(rtc if rtc is not None else flash, "airtime")
 
     def load_airtime(self):
-        """(ticks_ms at the save, *numbers) as save_airtime() wrote them last, or None."""
+        """(clock stamp at the save, *numbers) as save_airtime() wrote them last, or None."""
         body = self.airtime.read()
         return None if not body or len(body) < 8 else struct.unpack("<Q%dI" % ((len(body) - 8) // 4), body)
 
-    def save_airtime(self, now_ms, values):
-        self.airtime.write(struct.pack("<Q%dI" % len(values), now_ms, *values))
+    def save_airtime(self, stamp_ms, values):
+        self.airtime.write(struct.pack("<Q%dI" % len(values), stamp_ms, *values))
 
     def load_nonces(self):
         """(next DevNonce, last JoinNonce or None)."""

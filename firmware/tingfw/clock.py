@@ -19,6 +19,8 @@ class WatchdogClock:
         self.feeds = 0
         self._idle = idle
         self.idle_min_ms = idle_min_ms
+        # the wrapped clock's RTC time, if it has one: the MAC's restored duty-cycle ledger sees time asleep
+        self.epoch_ms = getattr(clock, "epoch_ms", None)
 
     def ticks_ms(self):
         return self._clock.ticks_ms()

@@ -36,6 +36,12 @@ class SystemClock:
         if ms > 0:
             time.sleep(ms / self.time_scale / 1000)
 
+    def epoch_ms(self):
+        """The real-time clock in ms (scaled like ticks_ms): unlike ticks_ms it keeps counting through a
+        reset on boards whose RTC runs on (ESP32 deep sleep), so the MAC's restored duty-cycle ledger
+        sees the time asleep (lorawan/README.md)."""
+        return int(time.time_ns() // 1000000 * self.time_scale)
+
 
 class ManualClock:
     """Simulated time that only moves when slept or advanced: deterministic tests, instant timeouts."""

@@ -333,6 +333,33 @@ def test_reboot_keeps_the_duty_cycle_ledger():
     assert reborn.time_until_send_ms() == 100 * time_on_air_ms(len(last[1]), last[3], last[4])
 
 
+class RtcClock(simnet.Clock):
+    """ticks_ms restarts with each boot; epoch_ms is a real-time clock that runs on (ESP32 deep sleep)."""
+
+    def __init__(self, epoch_ms):
+        simnet.Clock.__init__(self)
+        self.epoch_at_start = epoch_ms
+
+    def epoch_ms(self):
+        return self.epoch_at_start + self.now - 1000  # simnet.Clock starts at 1000
+
+
+def test_deep_sleep_wake_sees_the_time_asleep_through_the_rtc():
+    clock = RtcClock(10 ** 12)
+    device, radio, net = simnet.make(clock=clock)[:3]
+    assert device.join()
+    device.adr = False
+    device.session.dr = 0
+    device.send(2, bytes(10))
+    left_ms = device.time_until_send_ms()
+    assert left_ms > 100000
+    store = device._persist.flash_session.store
+    for asleep_ms, expected_ms in ((3600000, 0), (20000, left_ms - 20000)):  # a timer wake, an early pin wake
+        woken = RtcClock(clock.epoch_ms() + asleep_ms)  # ticks start again; the RTC went on
+        reborn = simnet.make(store=store, net=net, clock=woken)[0]
+        assert reborn.time_until_send_ms() == expected_ms, (asleep_ms, reborn.time_until_send_ms())
+
+
 def test_reboot_keeps_the_join_backoff():
     from lorawan.joinbackoff import HOUR_MS
 
