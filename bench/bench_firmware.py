@@ -2,7 +2,7 @@
 
 Battery life is a model, not a measurement of a board: one wake is MEASURED by running the app's
 real cycle (real codec, real MAC, real radio adapter over a fake SX126x with airtime per data rate
-from lorawan.airtime, AN1200.13) under MicroPython unix (bench/firmware_cycle_mpy.py). The cycle
+from loraphy.airtime, AN1200.13) under MicroPython unix (bench/firmware_cycle_mpy.py). The cycle
 records every wait by phase and whether the code light-slept it or stayed awake; the model charges
 exactly that (light-sleep current for what the code light-slept, active current for the rest), the
 radio for the time it really transmitted and listened, the CPU time scaled to the target MCU, and
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "firmware"))
 sys.path.insert(0, str(ROOT / "firmware" / "tools"))
 
-from lorawan.airtime import time_on_air_us  # noqa: E402
+from loraphy.airtime import time_on_air_us  # noqa: E402
 
 HOURS_PER_YEAR = 8766
 LORAWAN_OVERHEAD_B = 13  # MHDR 1 + FHDR 7 + FPort 1 + MIC 4 (no FOpts)

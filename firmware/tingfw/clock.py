@@ -25,6 +25,8 @@ class WatchdogClock:
         self.idle_min_ms = idle_min_ms
         self._light = light_sleep
         self.light_sleep_ms = self._light_sleep_ms if light_sleep is not None else None
+        # the wrapped clock's RTC time, if it has one: the MAC's restored duty-cycle ledger sees time asleep
+        self.epoch_ms = getattr(clock, "epoch_ms", None)
 
     def ticks_ms(self):
         return self._clock.ticks_ms()

@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = {"tingcodec": ROOT / "codecs" / "tingcodec", "lorawan": ROOT / "firmware" / "lorawan",
-            "tingfw": ROOT / "firmware" / "tingfw"}
+PACKAGES = {"tingcodec": ROOT / "codecs" / "tingcodec", "loraphy": ROOT / "firmware" / "loraphy",
+            "lorawan": ROOT / "firmware" / "lorawan", "tingfw": ROOT / "firmware" / "tingfw"}
 # Not for the device: the network side of the MAC, the host's virtual radio, examples, test fakes.
 HOST_ONLY = {"tingcodec/examples.py", "lorawan/network.py", "tingfw/radio/virtual.py", "tingfw/radio/gwmp.py",
              "tingfw/fakes.py", "tingfw/radio/fake_modem.py"}

@@ -4,7 +4,7 @@ Host only (not in the device bundle): the radio adapter tingfw.radio.sx12xx driv
 drives lora.SX1262 on a board, on a fake clock.
 """
 
-from lorawan.airtime import time_on_air_us
+from loraphy.airtime import time_on_air_us
 
 
 class _RxPacket(bytearray):
@@ -24,7 +24,7 @@ def FakeRxPacket(data, rssi=-95, snr_x4=26, valid_crc=True):  # noqa: N802 (stan
 class FakeLoraModem:
     """micropython-lib lora's low-level modem API (configure, prepare_send/start_send/poll_send,
     start_recv/poll_recv, get_time_on_air_us, standby, sleep) on a fake clock, as an SX126x behaves:
-    a frame is on air for its time on air (lorawan.airtime); a receive ends at its timeout unless a
+    a frame is on air for its time on air (loraphy.airtime); a receive ends at its timeout unless a
     frame from `rx_script` (one entry per receive: None = nothing on air) arrives `rx_at_ms` into
     the window, which then completes after that frame's time on air. Hardware ticks (the driver's
     time.ticks_ms) run `hw_offset_ms` ahead and wrap at 2**30. `on_send(payload)` sees every frame

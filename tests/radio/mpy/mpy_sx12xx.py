@@ -4,7 +4,7 @@
 import time
 
 import mpytest
-from lorawan.airtime import time_on_air_us
+from loraphy.airtime import time_on_air_us
 from tingfw.clock import WatchdogClock
 from tingfw.fakes import FakeWatchdog
 from tingfw.radio.clock import ManualClock
