@@ -48,6 +48,15 @@ def _write_int(path, value):
     os.rename(path + ".tmp", path)
 
 
+def dev_status_battery(device, scenario):
+    """DevStatusAns battery: 0 on mains (a streetlight), else 1..254 from the scenario's cell voltage
+    (3.0 V empty .. 3.6 V full: a lithium primary cell's usable range)."""
+    if device == "streetlight":
+        return 0
+    level = 1 + (scenario.get("battery_mv", 3600) - 3000) * 253 // 600
+    return max(1, min(254, level))
+
+
 def run(spec):
     cfg = spec["config"]
     state_dir = spec["state_dir"]
@@ -85,12 +94,13 @@ def run(spec):
     host, port = spec["gateway"]
     gateway = VirtualGateway(UdpTransport(host, port), spec["gateway_eui"], clock)
     device_class = "C" if cfg["device"] == "streetlight" else "A"
+    battery_level = dev_status_battery(cfg["device"], scenario)
 
     def link_factory(cfg_, board_, hardware_, link_clock, rtc_store):
         radio = HeldRadio(VirtualRadio(gateway, link_clock), clock)
         device = Device(radio, link_clock, FileStore(state_dir + "/lorawan"), aes_factory(),
                         bytes.fromhex(cfg["dev_eui"]), bytes.fromhex(cfg["join_eui"]), bytes.fromhex(cfg["app_key"]),
-                        device_class=device_class, rtc_store=rtc_store)
+                        device_class=device_class, rtc_store=rtc_store, battery=lambda: battery_level)
         return LoggingLink(device, tingcodec, cfg["device"], log)
 
     flash = FileStore(state_dir + "/state")

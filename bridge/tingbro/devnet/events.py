@@ -93,6 +93,18 @@ def ack_event(registry: Registry, device: Device, queue_item_id: str, acknowledg
     return event
 
 
+def status_event(registry: Registry, device: Device, deduplication_id: str, battery: int,
+                 margin_db: int) -> integration.StatusEvent:
+    """DevStatusAns as ChirpStack reports it (maccommand/dev_status.rs): battery 0 = external power,
+    1..254 = level (percent of 254), 255 = the device cannot measure it."""
+    event = integration.StatusEvent(deduplication_id=deduplication_id, device_info=device_info(registry, device),
+                                    margin=margin_db, external_power_source=battery == 0,
+                                    battery_level_unavailable=battery == 255,
+                                    battery_level=battery / 254 * 100 if 0 < battery < 255 else 0.0)
+    _now(event.time)
+    return event
+
+
 def log_event(registry: Registry, device: Device | None, code: int, description: str,
               context: dict[str, str] | None = None, level: int = integration.ERROR) -> integration.LogEvent:
     info = device_info(registry, device) if device is not None else integration.DeviceInfo()

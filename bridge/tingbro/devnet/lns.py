@@ -21,7 +21,7 @@ from lorawan.aes import aes_factory
 from lorawan.errors import FrameError, MicError
 from tingfw.radio import gwmp
 
-from tingbro.devnet import events
+from tingbro.devnet import codec, events
 from tingbro.devnet.registry import Device, Registry, Session
 
 log = logging.getLogger("tingbro.devnet")
@@ -53,8 +53,13 @@ class PendingTx:
 
 class NetworkServer:
     def __init__(self, registry: Registry, transmit: Callable[[str, str], int],
-                 emit: Callable[[Any], None]) -> None:
+                 emit: Callable[[Any], None], dev_status_interval_s: float | None = None,
+                 on_join: Callable[[], None] | None = None) -> None:
+        """dev_status_interval_s: ask every device's status this often (DevStatusReq), instead of its
+        profile's device_status_req_interval (times a day) - simulated devices live faster than a day."""
         self.registry = registry
+        self.dev_status_interval_s = dev_status_interval_s
+        self.on_join = on_join  # e.g. persist the new session at once
         self.transmit = transmit
         self.emit = emit
         self.pending_tx: dict[tuple[str, int], PendingTx] = {}
@@ -100,6 +105,7 @@ class NetworkServer:
         if device.session is not None:
             self.registry.by_addr.pop(device.session.dev_addr, None)
         device.session = Session(dev_addr, network.cmac_key(AES, nwk), network.cmac_key(AES, app))
+        device.session.raw_keys = (nwk, app)
         device.session.gateway_eui = gateway_eui
         self.registry.by_addr[dev_addr] = device
         accept = network.build_join_accept(AES, device.app_key, device.join_nonce, NET_ID, dev_addr,
@@ -107,6 +113,8 @@ class NetworkServer:
         self._send(device, None, -1, gateway_eui, rxpk["freq_hz"], rxpk["sf"], rxpk["bw_khz"], accept,
                    tmst_us=rxpk["tmst_us"] + JOIN_ACCEPT_DELAY1_US)
         self.counts["joins"] += 1
+        if self.on_join is not None:
+            self.on_join()
         self.emit(events.join_event(self.registry, device, dev_addr))
 
     def _uplink(self, gateway_eui: str, rxpk: dict[str, Any], phy: bytes) -> None:
@@ -140,13 +148,47 @@ class NetworkServer:
             self.emit(events.ack_event(self.registry, device, item_id, uplink.ack, fcnt_down))
         mac = uplink.payload if uplink.fport == 0 else uplink.fopts
         answers = self._mac_answers(mac, rxpk)
+        if len(answers) < MAX_FOPTS and self._status_due(device):
+            answers += bytes((mc.DEV_STATUS,))
+            session.status_requested_s = time.time()
         self._uplink_id = (self._uplink_id + 1) & 0xFFFFFFFF
-        self.emit(events.uplink_event(self.registry, device, uplink, gateway_eui, rxpk, self._uplink_id))
+        up = events.uplink_event(self.registry, device, uplink, gateway_eui, rxpk, self._uplink_id)
+        codec_error = self._decode_object(device, up)
+        self.emit(up)
+        if codec_error is not None:  # after the `up` (ChirpStack: `up` without `object`, then this `log`)
+            self.emit(events.log_event(self.registry, device, integration.UPLINK_CODEC, codec_error,
+                                       {"deduplication_id": up.deduplication_id}))
+        for cid, payload in mc.split(mac, mc.UP_LENGTH):
+            if cid == mc.DEV_STATUS and len(payload) == 2:
+                margin_db = payload[1] & 0x3F
+                margin_db = margin_db - 64 if margin_db >= 32 else margin_db  # 6-bit two's complement
+                self.emit(events.status_event(self.registry, device, up.deduplication_id, payload[0], margin_db))
         item = device.queue.pop(0) if device.queue and session.pending_ack is None else None
         if item is None and not uplink.confirmed and not answers:
             return
         self._send_data(device, item, gateway_eui, rxpk["freq_hz"], rxpk["sf"], rxpk["bw_khz"],
                         tmst_us=rxpk["tmst_us"] + RX1_DELAY_US, ack=uplink.confirmed, fopts=answers)
+
+    def _status_due(self, device: Device) -> bool:
+        interval_s = self.dev_status_interval_s
+        if interval_s is None:
+            profile = self.registry.profiles.get(device.profile_id)
+            if profile is None or profile.device_status_req_interval <= 0:
+                return False
+            interval_s = 86400 / profile.device_status_req_interval
+        last_s = device.session.status_requested_s if device.session is not None else None
+        return last_s is None or time.time() - last_s >= interval_s
+
+    def _decode_object(self, device: Device, up: integration.UplinkEvent) -> str | None:
+        """Fill `object` with the profile codec's result; -> the codec's error text, or None."""
+        try:
+            decoded = codec.decode_uplink(self.registry.profiles.get(device.profile_id), up.f_port, up.data,
+                                          up.time.ToNanoseconds() / 1e9)
+        except codec.CodecError as exc:
+            return str(exc)
+        if decoded is not None:
+            up.object.update(decoded)
+        return None
 
     def _mac_answers(self, data: bytes, rxpk: dict[str, Any]) -> bytes:
         out = []
