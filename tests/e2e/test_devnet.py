@@ -15,6 +15,7 @@ from chirpstack_api import api
 from lorawan import network
 from lorawan.crypto import UPLINK
 from lorawan.frame import CONFIRMED_UP, UNCONFIRMED_UP, build_data, build_join_request
+from tingbro.devnet import lns
 from tingbro.devnet.events import event_name
 from tingbro.devnet.lns import AES, NET_ID, NetworkServer
 from tingbro.devnet.pbjson import chirpstack_json
@@ -51,11 +52,12 @@ class Harness:
         self.rx(build_join_request(cmac, bytes(8), bytes.fromhex(DEV_EUI), dev_nonce))
 
     def uplink(self, fcnt: int, payload: bytes = b"\x01\x02", confirmed: bool = False, fport: int | None = 10,
-               fopts: bytes = b"") -> None:
+               fopts: bytes = b"", ack: bool = False) -> None:
         device = self.registry.devices[DEV_EUI]
         nwk, app = network.session_keys(AES, APP_KEY, device.join_nonce, NET_ID, device.last_dev_nonce)
         phy = build_data(network.cmac_key(AES, nwk), network.cmac_key(AES, app), UPLINK,
-                         CONFIRMED_UP if confirmed else UNCONFIRMED_UP, device.session.dev_addr, 0, fcnt, fopts,
+                         CONFIRMED_UP if confirmed else UNCONFIRMED_UP, device.session.dev_addr, 0x20 if ack else 0,
+                         fcnt, fopts,
                          fport, payload)
         self.rx(bytes(phy))
 
@@ -109,6 +111,8 @@ def test_confirmed_downlink_gets_txack_then_ack() -> None:
     h.uplink(fcnt=2)  # without the ACK bit: a NACK
     acks = [e for e in h.events if event_name(e) == "ack"]
     assert len(acks) == 1 and acks[0].queue_item_id == item_id and acks[0].acknowledged is False
+    last_up = [e for e in h.events if event_name(e) == "up"][-1]
+    assert acks[0].deduplication_id == last_up.deduplication_id, "the ack shares the uplink's deduplicationId"
 
 
 def test_grpc_needs_the_token_and_enqueue_returns_an_id() -> None:
@@ -286,3 +290,33 @@ def test_a_damaged_state_file_is_refused_with_a_clear_error(tmp_path: Path) -> N
     (tmp_path / "devnet-state.json").write_text("{not json")
     with pytest.raises(ValueError, match="damaged devnet state file"):
         Devnet("token", state_dir=tmp_path)
+
+
+def test_class_c_confirmed_downlink_is_nacked_after_the_profiles_class_c_timeout(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lns, "CLASS_C_LOCK_S", 0.0)
+    h = Harness()
+    h.registry.profiles["p-c"] = api.DeviceProfile(id="p-c", name="lights", supports_class_c=True, class_c_timeout=1)
+    device = h.registry.devices[DEV_EUI]
+    device.class_c, device.profile_id = True, "p-c"
+    h.join(dev_nonce=1)
+    h.uplink(fcnt=0)
+    first = h.network.enqueue(device, api.DeviceQueueItem(dev_eui=DEV_EUI, confirmed=True, f_port=20, data=b"\x01"))
+    second = h.network.enqueue(device, api.DeviceQueueItem(dev_eui=DEV_EUI, confirmed=True, f_port=20, data=b"\x02"))
+    assert len(h.sent) == 2, "one confirmed downlink in flight at a time"
+    sent_at = time.monotonic()
+    h.uplink(fcnt=1)  # no ACK bit: in Class C that is no NACK yet, the device may still answer
+    assert "ack" not in h.names()
+    deadline = time.monotonic() + 5
+    while "ack" not in h.names() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert time.monotonic() - sent_at >= 0.9
+    ack = [e for e in h.events if event_name(e) == "ack"][0]
+    assert (ack.queue_item_id, ack.acknowledged, ack.deduplication_id) == (first, False, "")
+    assert len(h.sent) == 3 and '"imme":true' in h.sent[2][1], "then the next item goes out"
+    h.uplink(fcnt=2, ack=True)
+    acks = [e for e in h.events if event_name(e) == "ack"]
+    assert [(a.queue_item_id, a.acknowledged) for a in acks] == [(first, False), (second, True)]
+    time.sleep(1.2)  # the second item's timer was cancelled by its ACK: no late NACK
+    assert len([e for e in h.events if event_name(e) == "ack"]) == 2
+    assert h.network.counts["ack_timeouts"] == 1

@@ -86,8 +86,11 @@ def txack_event(registry: Registry, device: Device, downlink_id: int, queue_item
 
 
 def ack_event(registry: Registry, device: Device, queue_item_id: str, acknowledged: bool,
-              fcnt_down: int) -> integration.AckEvent:
-    event = integration.AckEvent(deduplication_id=str(uuid.uuid4()), device_info=device_info(registry, device),
+              fcnt_down: int, deduplication_id: str | None = None) -> integration.AckEvent:
+    """deduplication_id: of the uplink that carried the answer; "" for a Class C timeout (no uplink)."""
+    if deduplication_id is None:
+        deduplication_id = str(uuid.uuid4())
+    event = integration.AckEvent(deduplication_id=deduplication_id, device_info=device_info(registry, device),
                                  queue_item_id=queue_item_id, acknowledged=acknowledged, f_cnt_down=fcnt_down)
     _now(event.time)
     return event

@@ -33,6 +33,7 @@ class Session:
         self.pending_ack: tuple[str, int] | None = None  # (queue item id, fcnt_down) of a confirmed downlink
         self.status_requested_s: float | None = None  # wall (Unix) seconds of the last DevStatusReq
         self.raw_keys: tuple[bytes, bytes] | None = None  # (NwkSKey, AppSKey) for the state file only
+        self.ack_timer: threading.Timer | None = None  # Class C: NACKs the pending confirmed downlink on timeout
 
 
 class Device:
