@@ -12,6 +12,7 @@ import grpc
 import pytest
 import tingcodec
 from chirpstack_api import api
+from conftest import run_cli
 from lorawan import network
 from lorawan.crypto import UPLINK
 from lorawan.frame import CONFIRMED_UP, UNCONFIRMED_UP, build_data, build_join_request
@@ -320,3 +321,14 @@ def test_class_c_confirmed_downlink_is_nacked_after_the_profiles_class_c_timeout
     time.sleep(1.2)  # the second item's timer was cancelled by its ACK: no late NACK
     assert len([e for e in h.events if event_name(e) == "ack"]) == 2
     assert h.network.counts["ack_timeouts"] == 1
+
+
+def test_devnet_cli_refuses_a_bad_status_interval_and_a_damaged_state_file(tmp_path: Path) -> None:
+    env = {"CHIRPSTACK_API_TOKEN": "t0ken"}
+    result = run_cli("devnet", "--udp-port", "0", "--grpc-port", "0", "--dev-status-interval", "0", env=env,
+                     timeout=30)
+    assert result.returncode == 2 and result.stderr.strip() == "tingbro devnet: --dev-status-interval must be > 0"
+    (tmp_path / "devnet-state.json").write_text('{"version": 1, "profiles": [{"nope": 1}]}')
+    result = run_cli("devnet", "--udp-port", "0", "--grpc-port", "0", "--state-dir", str(tmp_path), env=env,
+                     timeout=30)
+    assert result.returncode == 2 and result.stderr.strip() == "tingbro devnet: devnet state file is damaged (ParseError)"
