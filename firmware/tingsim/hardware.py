@@ -130,6 +130,7 @@ class SimHardware(FakeHardware):
         self.relay_number = pins.get("relay")
         self.sleeps = 0
         self.pin_wakes = 0
+        self.slept_ms = None
         self.ultrasonic = None
         try:
             with open(rtc_path, "rb") as handle:
@@ -218,7 +219,9 @@ class SimHardware(FakeHardware):
         self.sleeps += 1
         self.cause = "deep_sleep_wake"
         self.pin_wake = False
-        deadline_ms = self.clock.ticks_ms() + sleep_ms
+        self.slept_ms = None  # an ESP32 wakes by a reset and does not know; an RP2040 sleeps in place and does
+        start_ms = self.clock.ticks_ms()
+        deadline_ms = start_ms + sleep_ms
         end_ms = getattr(self.clock, "end_ms", None)
         if end_ms is not None and deadline_ms >= end_ms:  # the simulation ends during this sleep
             deadline_ms = end_ms
@@ -228,6 +231,8 @@ class SimHardware(FakeHardware):
                 if wake_pin.value() == wake_level:
                     self.pin_wake = True
                     self.pin_wakes += 1
+                    if self.board.get("mcu") == "rp2040":
+                        self.slept_ms = self.clock.ticks_ms() - start_ms
                     return
                 change_s = scenarios.next_presence_change_s(self.scenario, self.now_s())
                 until_ms = deadline_ms if change_s is None else min(deadline_ms, int(change_s * 1000) + 1)

@@ -95,6 +95,19 @@ def test_simulated_buoy_ignores_the_sway_and_reports_removal():
     assert hardware.pin_wakes >= 5  # each sway and the removal woke it (the reed switch interrupt)
 
 
+def test_deep_sleep_ends_at_the_reed_switch_and_only_an_rp2040_knows_how_long_it_slept():
+    for board_name, knows in (("pico_sx1262", True), (BOARD, False)):
+        clock = FakeClock()
+        pins = boards.pin_map(board_name, {})
+        cfg = {"device": "lifebuoy", "settings": {"presence_active_level": 0, "tamper_active_level": 1}}
+        scenario = scenarios.settings_for("lifebuoy", {"removed": [[100, 200]], "sway_every_s": 0})
+        hardware = SimHardware(clock, cfg, pins, boards.get(board_name), scenario, "/tmp/tingsim-unused")
+        pin = hardware.pin_in(pins["presence"])
+        hardware.deep_sleep(3600 * 1000, pin, 1)  # wake when the magnet is gone (level 1: active low)
+        assert hardware.pin_wake and 100000 <= clock.ticks_ms() <= 100002, clock.ticks_ms()
+        assert hardware.slept_ms == (clock.ticks_ms() if knows else None), (board_name, hardware.slept_ms)
+
+
 def test_simclock_keeps_receive_windows_real_and_ends_in_a_sleep():
     clock = SimClock(1000)
     wall = time.ticks_ms()
