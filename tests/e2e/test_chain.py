@@ -78,6 +78,18 @@ def test_join_then_status_decoded_at_the_sink(chain: Demo) -> None:
     assert status["radio"]["f_port"] == 10
 
 
+def test_devnet_decodes_object_with_the_profile_codec_and_reports_device_status(chain: Demo) -> None:
+    assert chain.devnet is not None
+    ups = wait_for("an up with object", lambda: [json.loads(body) for name, body in list(chain.devnet.publisher.history)
+                                                 if name == "up" and b'"object"' in body], 30)
+    assert ups[0]["object"]["message"] in ("device_info", "status", "alarm", "presence", "heartbeat", "meter")
+    status = wait_for("a status event from a bin at the webhook",
+                      lambda: events(chain, name="bin-0001", type="status"), 60)[0]
+    assert status["detail"]["battery_level_pct"] > 90 and not status["detail"]["external_power_source"], status
+    lamp = wait_for("a status event from a streetlight", lambda: events(chain, name="lamp-0001", type="status"), 60)
+    assert lamp[0]["detail"]["external_power_source"] is True
+
+
 def _tmst_us_of(demo: Demo, message_filter: Callable[[dict[str, Any]], bool]) -> list[int]:
     """tmst (the device's simulated µs at the end of the frame) of every matching `up` devnet emitted."""
     assert demo.devnet is not None
