@@ -5,6 +5,8 @@ fire_temperature_c, debounce_ms, ...), so a downlink maps onto settings one to o
 kind: "int", "num" (int or float), a tuple of allowed strings, or "schedule".
 """
 
+from tingfw.localtime import ZONE_NAMES
+
 COMMON = (
     ("report_interval_s", "intervals", "int", 60, 86400, 3600),
 )
@@ -52,6 +54,8 @@ STREETLIGHT = (
     ("pir_active_level", "sensors", "int", 0, 1, 1),
     ("latitude_deg", "location", "num", -90, 90, 56.0),
     ("longitude_deg", "location", "num", -180, 180, 10.0),
+    # The zone the weekly schedule's days and clock times are in.
+    ("time_zone", "location", ZONE_NAMES, None, None, "Europe/Copenhagen"),
     ("schedule", "schedule", "schedule", 0, 8, ()),
 )
 
