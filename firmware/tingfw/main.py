@@ -131,9 +131,14 @@ def build_link(cfg, board, hardware, clock, rtc_store):
         sx1276 = SX1276(spi, cs, dio0=hardware.pin_in(radio_cfg["dio0"]), dio1=hardware.pin_in(radio_cfg["dio1"]),
                         reset=reset)
         radio = Sx12xxRadio(sx1276, clock, tx_ant="PA_BOOST")
-    return lorawan.Device(radio, clock, FileStore(LORAWAN_DIR), aes_factory(), bytes.fromhex(cfg["dev_eui"]),
+    from tingfw import multicast
+
+    store = FileStore(LORAWAN_DIR)
+    aes = aes_factory()
+    return lorawan.Device(radio, clock, store, aes, bytes.fromhex(cfg["dev_eui"]),
                           bytes.fromhex(cfg["join_eui"]), bytes.fromhex(cfg["app_key"]),
-                          device_class=device_class, rtc_store=rtc_store)
+                          device_class=device_class, rtc_store=rtc_store,
+                          multicast=multicast.from_config(cfg["multicast"], aes, store))
 
 
 def build_app(cfg, link, clock, store, sensors, log, settings_store=None):
@@ -185,6 +190,8 @@ def start(config_text, hardware, clock, log, link_factory=None, stores=None):
     sensors = build_sensors(cfg, board, pins, hardware, clock)
     app = build_app(cfg, link, clock, state_store, sensors, log, settings_store)
     log("tingbro %s on %s (%s)" % (cfg["device"], cfg["board"], cfg.get("name") or cfg["dev_eui"]))
+    if cfg["multicast"] is not None and getattr(link, "multicast", None) is None:
+        log("multicast: this link (AT modem) has no multicast session; group commands will not reach it")
     return cfg, app, link, clock
 
 

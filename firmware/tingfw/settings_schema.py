@@ -41,6 +41,9 @@ STREETLIGHT = (
     ("report_interval_s", "intervals", "int", 60, 86400, 900),
     ("meter_every", "intervals", "int", 1, 100, 4),
     ("time_sync_interval_s", "intervals", "int", 600, 604800, 86400),
+    # A group (multicast) command is answered by config_ack after a random 0..this delay, so a street of
+    # lamps does not answer at once and jam the channel; 0 = group commands are not answered.
+    ("group_ack_spread_s", "intervals", "int", 0, 86400, 900),
     ("default_level_pct", "thresholds", "int", 0, 100, 100),
     ("failsafe_level_pct", "thresholds", "int", 0, 100, 100),
     ("failsafe_after_s", "thresholds", "int", 0, 604800, 259200),

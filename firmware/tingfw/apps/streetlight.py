@@ -23,13 +23,22 @@ SETTLE_MS = 3000  # a driver needs a moment after a level change before its powe
 POLL_IDLE_MS = 1000
 POLL_FADING_MS = 100
 PRESENCE_FADE_MS = 1000
+MAX_GROUP_ACKS = 4  # pending config_acks of group commands; more are applied but not answered
 
 
 class StreetlightApp(AppBase):
     DEVICE = "streetlight"
 
-    def __init__(self, settings, link, codec, clock, store, dimmer, meter, pir=None, log=None, settings_store=None):
+    def __init__(self, settings, link, codec, clock, store, dimmer, meter, pir=None, log=None, settings_store=None,
+                 random_bits=None):
         AppBase.__init__(self, settings, link, codec, clock, store, log, settings_store)
+        if random_bits is None:
+            import random
+
+            random_bits = random.getrandbits
+        self._bits = random_bits
+        self.group = getattr(link, "multicast", None)  # the multicast session, if the link has one
+        self.group_acks = []  # [(due uptime ms, fport, result, crc)]: config_acks of group commands, spread out
         self.dimmer = dimmer
         self.meter = meter
         self.pir = pir
@@ -222,6 +231,8 @@ class StreetlightApp(AppBase):
 
     # -- uplinks ---------------------------------------------------------------------
     def _uplinks(self, now_ms):
+        if self.group_acks:
+            self._send_group_acks(now_ms)
         if self.fault_pending:
             result = self.send("lamp_failure", {
                 "lamp_failure": bool(self.fault_pending & 1), "driver_failure": bool(self.fault_pending & 2),
@@ -267,6 +278,10 @@ class StreetlightApp(AppBase):
             downlinks = self.link.poll(wait_ms)
             if downlinks:
                 self.handle_downlinks(downlinks)
+            if self.group is not None:
+                frames = self.group.take()
+                if frames:
+                    self.handle_group_commands(frames)
         else:
             self.clock.sleep_ms(wait_ms)
             self.ensure_joined()
@@ -294,6 +309,26 @@ class StreetlightApp(AppBase):
     def handle_downlink(self, fport, payload):
         self.last_contact_ms = self.uptime_ms
         AppBase.handle_downlink(self, fport, payload)
+
+    def handle_group_commands(self, frames):
+        """Multicast commands: applied like unicast ones, but never answered at once. Every lamp of a
+        street hears the same frame; answering together would collide on air (and cost each lamp its
+        duty cycle at once), so each schedules its config_ack a random 0..group_ack_spread_s later."""
+        now_ms = self._tick()
+        spread_ms = self.settings["group_ack_spread_s"] * 1000
+        for fport, payload in frames:
+            self.last_contact_ms = now_ms  # a frame with a valid MIC: the network is there
+            self.log("group command on fport %d" % fport)
+            result, crc = self.run_command(fport, payload)
+            if spread_ms and len(self.group_acks) < MAX_GROUP_ACKS:
+                self.group_acks.append((now_ms + self._bits(30) % spread_ms, fport, result, crc))
+
+    def _send_group_acks(self, now_ms):
+        for item in self.group_acks:
+            if now_ms >= item[0]:
+                self.group_acks.remove(item)
+                self._ack(item[1], item[2], item[3])
+                return  # at most one per step: the next waits for its own turn
 
     def apply_command(self, message, fields):
         if message == "set_level":

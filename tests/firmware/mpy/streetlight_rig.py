@@ -1,7 +1,8 @@
 # The streetlight test rig shared by the mpy_streetlight*.py scripts: the real app on a fake link (Class C
 # polls), a fake PWM dimmer, a fake BL0937 pulse counter that follows the lamp's power, a fake clock.
 import tingcodec
-from tingfw import boards, config
+from lorawan.aes import aes_factory
+from tingfw import boards, config, multicast
 from tingfw.apps.streetlight import StreetlightApp
 from tingfw.drivers.bl0937 import EnergyMeter
 from tingfw.drivers.dimmer import Dimmer
@@ -28,17 +29,21 @@ class Rig:
         raw = {"device": "streetlight", "board": "heltec_wifi_lora32_v3"}
         raw.update(KEYS)
         raw.update(groups)
-        self.settings = config.validate(raw, boards.board_names())["settings"]
+        cfg = config.validate(raw, boards.board_names())
+        self.settings = cfg["settings"]
         self.clock = FakeClock()
         self.link = FakeLink(clock=self.clock)
         self.store = FakeStore()
+        self.link.multicast = multicast.from_config(cfg["multicast"], aes_factory(), FakeStore())
+        self.random_ms = 0  # what the app's random source returns (the config_ack delay of group commands)
         self.pwm = FakePwm()
         self.dimmer = Dimmer(self.pwm, FakePin(), min_on_level=0)
         self.counter = FakeCounter(self.clock, JOULES_PER_PULSE)
         self.lamp_ok = True
         self.pir_pin = FakePin(0, clock=self.clock)
         self.app = StreetlightApp(self.settings, self.link, tingcodec, self.clock, self.store, self.dimmer,
-                                  EnergyMeter(self.counter, self.clock, JOULES_PER_PULSE), Switch(self.pir_pin, 1))
+                                  EnergyMeter(self.counter, self.clock, JOULES_PER_PULSE), Switch(self.pir_pin, 1),
+                                  random_bits=lambda bits: self.random_ms)
 
     def run_s(self, seconds):
         end_ms = self.app.uptime_ms + seconds * 1000
