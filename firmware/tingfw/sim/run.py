@@ -70,11 +70,6 @@ class LoggingLink:
             self._out(self._clock, "class C downlink fport %d (%d B)" % (fport, len(data)))
         return downlinks
 
-    @property
-    def multicast(self):
-        group = self._device.multicast
-        return None if group is None else LoggingGroup(group, self._clock, self._out)
-
     def network_time(self):
         return self._device.network_time()
 
@@ -83,21 +78,6 @@ class LoggingLink:
 
     def time_until_send_ms(self):
         return self._device.time_until_send_ms()
-
-
-class LoggingGroup:
-    """The multicast session as the app sees it (take()), printing each group frame."""
-
-    def __init__(self, group, clock, out):
-        self._group = group
-        self._clock = clock
-        self._out = out
-
-    def take(self):
-        frames = self._group.take()
-        for fport, data in frames:
-            self._out(self._clock, "group downlink fport %d (%d B)" % (fport, len(data)))
-        return frames
 
 
 def emit(clock, text):
@@ -110,7 +90,7 @@ def build(line, server, state_dir, time_scale):
     from lorawan.aes import aes_factory
     from lorawan.stores import FileStore
 
-    from tingfw import boards, config, multicast
+    from tingfw import boards, config
     from tingfw.radio.clock import SystemClock
     from tingfw.radio.virtual import UdpTransport, VirtualGateway, VirtualRadio
 
@@ -125,11 +105,9 @@ def build(line, server, state_dir, time_scale):
     gateway_eui = bytes.fromhex("00800000" + cfg["dev_eui"][8:])
     gateway = VirtualGateway(UdpTransport(host, int(port)), gateway_eui, clock)
     store = FileStore(state_dir)
-    aes = aes_factory()
-    device = Device(VirtualRadio(gateway, clock), clock, store, aes, bytes.fromhex(cfg["dev_eui"]),
+    device = Device(VirtualRadio(gateway, clock), clock, store, aes_factory(), bytes.fromhex(cfg["dev_eui"]),
                     bytes.fromhex(cfg["join_eui"]), bytes.fromhex(cfg["app_key"]),
-                    device_class="C" if cfg["device"] == "streetlight" else "A",
-                    multicast=multicast.from_config(cfg["multicast"], aes, store))
+                    device_class="C" if cfg["device"] == "streetlight" else "A")
     link = LoggingLink(device, clock, tingcodec, cfg["device"], emit)
     return cfg, clock, store, link, gateway
 

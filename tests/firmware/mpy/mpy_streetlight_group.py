@@ -1,6 +1,8 @@
 # Group (multicast) commands on the streetlight, under the real MicroPython interpreter: the config's
 # multicast section validated at boot, group commands applied like unicast ones, and their config_ack
 # spread over a random delay instead of sent at once. The rig: streetlight_rig.py.
+import json
+
 import mpytest
 import tingcodec
 from lorawan import network
@@ -9,6 +11,8 @@ from lorawan.crypto import DOWNLINK
 from lorawan.frame import UNCONFIRMED_DOWN, build_data
 from streetlight_rig import KEYS, Rig
 from tingfw import boards, config
+from tingfw import main as boot
+from tingfw.fakes import FakeClock, FakeHardware, FakeLink, FakeStore
 
 GROUP = {"group": "vestergade", "mc_addr": "01ABCDEF", "mc_nwk_s_key": "202122232425262728292a2b2c2d2e2f",
          "mc_app_s_key": "303132333435363738393a3b3c3d3e3f", "frequency_hz": 869525000, "dr": 0}
@@ -77,6 +81,32 @@ def test_group_command_is_network_contact_and_a_replay_is_not_applied_again():
     rig.link.multicast.offer(level)  # recorded off the air and sent again
     rig.run_s(2)
     assert rig.level() == 80
+
+
+def test_boot_gives_the_own_mac_the_group_session_and_an_at_modem_says_it_cannot():
+    raw = _config(**GROUP)
+    clock = FakeClock()
+    link = FakeLink(clock=clock)
+    flash = FakeStore()
+    lines = []
+    started = boot.start(json.dumps(raw), FakeHardware(clock), clock, lines.append, link_factory=lambda *a: link,
+                         stores=(FakeStore(), flash))
+    app = started[1]
+    assert app.group is link.multicast and link.multicast.mc_addr == 0x01ABCDEF
+    assert "multicast: group vestergade" in lines
+    assert link.multicast.offer(group_frame(0, "set_level", {"level_pct": 5})[0])
+    assert flash.read("mcast.a") or flash.read("mcast.b"), "the group counter is kept in flash"
+
+    class AtModemLink(FakeLink):  # runs its own MAC: nothing to attach a group session to
+        def __init__(self, clock):
+            FakeLink.__init__(self, clock=clock)
+            del self.multicast
+
+    lines = []
+    started = boot.start(json.dumps(raw), FakeHardware(clock), clock, lines.append,
+                         link_factory=lambda *a: AtModemLink(clock), stores=(FakeStore(), FakeStore()))
+    assert started[1].group is None
+    assert [line for line in lines if "group commands will not reach this device" in line], lines
 
 
 def _config(**section):
