@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import random
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from chirpstack_api import api, common
-from conftest import ROOT, assert_micropython_ok, run_micropython, run_node
+from conftest import run_node
+from test_lorawan_lorapacket import (  # the same seed and interpreters as the MAC's cross-checks
+    MPY,
+    SEED,
+    _run,
+)
 from tingbro.devnet.lns import NetworkServer
 from tingbro.devnet.registry import Device, Registry, Session
 
-MPY = Path(__file__).parent / "mpy"
-SEED = int(os.environ.get("LORAWAN_XCHECK_SEED", time.time_ns() % 2**32))
 GROUPS = 6
 FRAMES_PER_GROUP = 8
 
@@ -79,17 +78,6 @@ def _tamper(rng: random.Random, phy: str) -> str:
     data = bytearray.fromhex(phy)
     data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
     return data.hex()
-
-
-def _run(interpreter: str, script: Path, *args: str) -> str:
-    if interpreter == "micropython":
-        result = run_micropython(script, *args, extra_paths=(MPY,))
-        assert_micropython_ok(result)
-        return result.stdout
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(p) for p in (ROOT / "firmware", ROOT / "tests/mpylib", MPY)))
-    result = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 @pytest.mark.parametrize("interpreter", ["micropython", "cpython"])
