@@ -44,7 +44,7 @@ class SendResult:
 
 class Device:
     def __init__(self, radio, clock, store, aes, dev_eui, join_eui, app_key, region=None, device_class="A",
-                 battery=None, rtc_store=None, adr=True, random_bits=None, fcnt_reserve=16):
+                 battery=None, rtc_store=None, adr=True, random_bits=None, fcnt_reserve=16, multicast=None):
         if region is None:
             from lorawan import region_eu868 as region
         if device_class not in ("A", "C"):
@@ -71,6 +71,7 @@ class Device:
         self._join_attempts = 0
         self._time_anchor_ms = 0
         self.rejected_downlinks = 0
+        self.multicast = multicast  # Class C group session: offer(phy) -> True when the frame was for it
         self.session = None
         self.joined = False
         self._next_dev_nonce, self._last_join_nonce = self._persist.load_nonces()
@@ -310,6 +311,8 @@ class Device:
     # --- downlink ----------------------------------------------------------------------------------
     def _accept_downlink(self, phy, class_a, downlinks):
         """Verify and apply one downlink; returns its ACK bit, or None if it was rejected."""
+        if not class_a and self.multicast is not None and self.multicast.offer(phy):
+            return None  # a Class C group frame: the multicast session took it (and never acks it)
         session = self.session
         try:
             parsed = frame.DataFrame(phy)

@@ -174,6 +174,7 @@ class FakeLink:
         self.gps_time_s = None
         self.fcnt_up = 0
         self.polls = 0
+        self.multicast = None  # a tingfw.multicast session, as lorawan.Device carries one
 
     def join(self):
         self.joins += 1

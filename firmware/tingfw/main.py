@@ -185,10 +185,26 @@ def start(config_text, hardware, clock, log, link_factory=None, stores=None):
 
         rtc_store = state_store if cfg["device"] != "streetlight" else RtcStore(hardware.rtc_memory())
     link = (link_factory or build_link)(cfg, board, hardware, clock, rtc_store)
+    if cfg["multicast"] is not None:
+        attach_multicast(cfg["multicast"], link, settings_store, log)
     sensors = build_sensors(cfg, board, pins, hardware, clock)
     app = build_app(cfg, link, clock, state_store, sensors, log, settings_store)
     log("tingbro %s on %s (%s)" % (cfg["device"], cfg["board"], cfg.get("name") or cfg["dev_eui"]))
     return cfg, app, link, clock
+
+
+def attach_multicast(section, link, flash, log):
+    """Give the own MAC (lorawan.Device) the config's multicast session; its counter lives in flash."""
+    if not hasattr(link, "multicast"):
+        log("multicast: this link (an AT modem with its own MAC) has no group session; group commands "
+            "will not reach this device")
+        return
+    from lorawan.aes import aes_factory
+
+    from tingfw import multicast
+
+    link.multicast = multicast.from_config(section, aes_factory(), flash)
+    log("multicast: group %s" % (section["group"] or "(unnamed)"))
 
 
 def run_once(started, hardware):

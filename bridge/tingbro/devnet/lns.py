@@ -329,7 +329,11 @@ class NetworkServer:
             self.send_class_c(device)
 
     def send_multicast(self, group: api.MulticastGroup, members: list[Device], item: Any) -> int:
-        """A Class C multicast frame (group keys and address) through every gateway that heard a member."""
+        """A Class C multicast frame (group keys and address) through every gateway that heard a member.
+
+        A gateway whose members sent an uplink in the last CLASS_C_LOCK_S transmits once their receive
+        windows are over (as for unicast Class C): a member in RX1/RX2 is not listening on the group's channel.
+        """
         with self.registry.lock:
             nwk = network.cmac_key(AES, bytes.fromhex(group.mc_nwk_s_key))
             app = network.cmac_key(AES, bytes.fromhex(group.mc_app_s_key))
@@ -337,9 +341,24 @@ class NetworkServer:
             group.f_cnt += 1
             frame = network.build_downlink(nwk, app, int(group.mc_addr, 16), f_cnt, fport=item.f_port,
                                            payload=bytes(item.data))
-            gateways = sorted({d.session.gateway_eui for d in members if d.session and d.session.gateway_eui})
-            for gateway_eui in gateways:
-                text = gwmp.txpk_json(frame, group.frequency or RX2_FREQ_HZ, 12 - group.dr if group.dr <= 5 else 7,
-                                      125, 14, None, True)
-                self.transmit(gateway_eui, text)
+            text = gwmp.txpk_json(frame, group.frequency or RX2_FREQ_HZ, 12 - group.dr if group.dr <= 5 else 7,
+                                  125, 14, None, True)
+            now_s = time.monotonic()
+            waits_s: dict[str, float] = {}
+            for device in members:
+                session = device.session
+                if session is not None and session.gateway_eui is not None:
+                    wait_s = session.last_uplink_s + CLASS_C_LOCK_S - now_s
+                    waits_s[session.gateway_eui] = max(waits_s.get(session.gateway_eui, 0.0), wait_s)
+            for gateway_eui, wait_s in sorted(waits_s.items()):
+                if wait_s > 0:
+                    timer = threading.Timer(wait_s, self._transmit_locked, (gateway_eui, text))
+                    timer.daemon = True
+                    timer.start()
+                else:
+                    self.transmit(gateway_eui, text)
             return f_cnt
+
+    def _transmit_locked(self, gateway_eui: str, text: str) -> None:
+        with self.registry.lock:
+            self.transmit(gateway_eui, text)

@@ -174,7 +174,7 @@ class Radio:
         self.sleeps += 1
 
 
-def make(device_class="A", store=None, rtc=None, net=None, battery=None, clock=None):
+def make(device_class="A", store=None, rtc=None, net=None, battery=None, clock=None, multicast=None):
     from lorawan import Device
 
     clock = clock or Clock()
@@ -182,5 +182,5 @@ def make(device_class="A", store=None, rtc=None, net=None, battery=None, clock=N
     radio = Radio(clock, net)
     store = store if store is not None else MemStore()
     device = Device(radio, clock, store, AES, DEV_EUI, JOIN_EUI, APP_KEY, device_class=device_class,
-                    battery=battery, rtc_store=rtc)
+                    battery=battery, rtc_store=rtc, multicast=multicast)
     return device, radio, net, clock, store
