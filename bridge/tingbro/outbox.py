@@ -37,7 +37,8 @@ class Outbox:
         self.last_seq = 0
         self.stored_total = 0
         self.absorbed_total = 0
-        self.recent: OrderedDict[int, tuple[float, dict[str, Any]]] = OrderedDict()
+        # seq -> (received_at, event), or None for a seq an absorbed repeat used up
+        self.recent: OrderedDict[int, tuple[float, dict[str, Any]] | None] = OrderedDict()
         self._listeners: list[asyncio.Event] = []   # one per delivery loop: set after commits that stored events
         self._events: list[tuple[float, dict[str, Any]]] = []
         self._letters: list[dict[str, Any]] = []
@@ -110,12 +111,13 @@ class Outbox:
                 assert self.store is not None
                 try:
                     stored = await self.run_blocking(self.store.commit_batch, events, letters, cursors)
+                    span = self.store.last_span
                 except Exception as exc:  # the disk failed: every waiter's ingest must fail, not be acknowledged
                     for waiter in waiters:
                         if not waiter.done():
                             waiter.set_exception(OSError(f"outbox commit failed: {type(exc).__name__}: {exc}"))
                     continue
-                self.remember(stored)
+                self.remember(stored, span)
                 self.stored_total += len(stored)
                 self.absorbed_total += len(events) - len(stored)
                 if stored or letters:
@@ -127,20 +129,26 @@ class Outbox:
             if self._closing and not (self._events or self._letters or self._cursors):
                 return
 
-    def remember(self, stored: list[tuple[int, float, dict[str, Any]]]) -> None:
+    def remember(self, stored: list[tuple[int, float, dict[str, Any]]], span: tuple[int, int] = (0, 0)) -> None:
+        """Keep committed events in memory; `span` (seqs the commit used up) marks absorbed repeats' holes."""
+        for seq in range(span[0] + 1, span[1] + 1):
+            self.recent[seq] = None
         for seq, received_at, event in stored:
             self.recent[seq] = (received_at, event)
-            self.last_seq = max(self.last_seq, seq)
+        if stored:
+            self.last_seq = max(self.last_seq, stored[-1][0])
         while len(self.recent) > RECENT_EVENTS:
             self.recent.popitem(last=False)
 
     def take_recent(self, after_seq: int, limit: int) -> list[tuple[int, float, dict[str, Any]]]:
         """Events after `after_seq` from memory, as long as they are consecutive; [] means: ask SQLite."""
-        rows = []
+        rows: list[tuple[int, float, dict[str, Any]]] = []
+        recent = self.recent
         seq = after_seq + 1
-        while len(rows) < limit and seq in self.recent:
-            received_at, event = self.recent[seq]
-            rows.append((seq, received_at, event))
+        while len(rows) < limit and seq in recent:
+            kept = recent[seq]
+            if kept is not None:
+                rows.append((seq, kept[0], kept[1]))
             seq += 1
         return rows
 
