@@ -47,11 +47,14 @@ def device_type_of(tags: dict[str, str], tag_name: str, fallback: str | None) ->
 
 
 def _float_tag(tags: dict[str, str], name: str) -> float | None:
-    try:
-        value = float(tags[name])
-    except (KeyError, ValueError):
+    text = tags.get(name)
+    if text is None:
         return None
-    return value if value == value and abs(value) != float("inf") else None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value - value == 0 else None  # not NaN, not infinite
 
 
 def device_of(message: Message, tag_name: str, fallback: str | None) -> dict[str, Any]:
@@ -86,7 +89,17 @@ def time_of(message: Message, received_at: float) -> str:
 
 
 def time_text(seconds: int, nanos: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=nanos // 1000).isoformat()
+    """As datetime.isoformat() writes the UTC moment: microseconds only when not zero."""
+    whole = _WHOLE_SECONDS.get(seconds)
+    if whole is None:
+        if len(_WHOLE_SECONDS) > 4096:
+            _WHOLE_SECONDS.clear()
+        whole = _WHOLE_SECONDS[seconds] = datetime.fromtimestamp(seconds, UTC).isoformat()[:-6]
+    micros = nanos // 1000
+    return f"{whole}.{micros:06d}+00:00" if micros else whole + "+00:00"
+
+
+_WHOLE_SECONDS: dict[int, str] = {}  # consecutive events share their second
 
 
 def finite(value: float) -> float | None:

@@ -22,6 +22,7 @@ class Intake:
         self.codec = codec
         self.settings = settings
         self.metrics = metrics
+        self._in_series: dict[tuple[str, str], Any] = {}
 
     def convert(self, source: str, event_name: str, body: bytes, content_type: str | None,
                 received_at: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -53,7 +54,12 @@ class Intake:
         return events, []
 
     def _count_in(self, source: str, event_name: str) -> None:
-        self.metrics.inc("tingbro_events_in_total", source=source, event=event_name)
+        handle = self._in_series.get((source, event_name))
+        if handle is None:
+            handle = self._in_series[(source, event_name)] = self.metrics.series(
+                "tingbro_events_in_total", source=source, event=event_name)
+        series, key = handle
+        series[key] += 1
 
 
 def ingest_letter(stage: str, reason: str, event_name: str | None, content_type: str | None,

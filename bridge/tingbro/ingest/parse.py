@@ -29,6 +29,7 @@ EVENT_CLASSES: dict[str, type[Message]] = {
 
 JSON = "json"
 PROTOBUF = "protobuf"
+KNOWN_TYPES = {"application/json": JSON, "application/octet-stream": PROTOBUF}  # what ChirpStack sends
 
 
 class ParseError(ValueError):
@@ -37,6 +38,9 @@ class ParseError(ValueError):
 
 def encoding_for(content_type: str | None, body: bytes) -> str:
     """JSON or protobuf from the Content-Type; without one, a body starting with `{` is JSON."""
+    known = KNOWN_TYPES.get(content_type)  # type: ignore[arg-type]
+    if known is not None:
+        return known
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media in ("application/json", "text/json") or media.endswith("+json"):
         return JSON
