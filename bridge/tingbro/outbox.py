@@ -23,6 +23,7 @@ from typing import Any
 from tingbro.store import Store
 
 RECENT_EVENTS = 50_000  # in-memory copies for the delivery loops; older ones are read from SQLite
+CURSOR_FLUSH_S = 0.5    # cursor moves wait this long for an event commit to ride along with (one fsync, not two)
 
 
 class Outbox:
@@ -46,6 +47,7 @@ class Outbox:
         self._waiters: list[asyncio.Future[None]] = []
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._cursor_timer: asyncio.TimerHandle | None = None
         self._closing = False
 
     async def run_blocking(self, function: Any, *args: Any) -> Any:
@@ -59,6 +61,8 @@ class Outbox:
     async def close(self) -> None:
         """Commit whatever is pending (cursor moves included), then close the file."""
         self._closing = True
+        if self._cursor_timer is not None:
+            self._cursor_timer.cancel()
         self._wakeup.set()
         if self._writer is not None:
             await self._writer
@@ -93,8 +97,13 @@ class Outbox:
         return listener
 
     def advance(self, sink: str, seq: int) -> None:
-        """Record a sink's new cursor; written with the next commit (or at close)."""
+        """Record a sink's new cursor; written with the next commit, within CURSOR_FLUSH_S, or at close."""
         self._cursors[sink] = max(seq, self._cursors.get(sink, 0))
+        if self._cursor_timer is None and not self._closing:
+            self._cursor_timer = asyncio.get_running_loop().call_later(CURSOR_FLUSH_S, self._flush_cursors)
+
+    def _flush_cursors(self) -> None:
+        self._cursor_timer = None
         self._wakeup.set()
 
     async def _write_loop(self) -> None:
