@@ -22,6 +22,15 @@ from tingbro.ingest.fastjson import PlainReader, Unusual, timestamp_parts
 READER = PlainReader(integration.UplinkEvent.DESCRIPTOR)
 FLOAT32 = struct.Struct("<f")
 NO_TAGS: dict[str, str] = {}
+UTC_OFFSETS = ("+00:00", "-00:00")
+
+
+def utc_time_text(stamp: str) -> str:
+    """`decode.time_text` of a valid RFC 3339 UTC timestamp, from the text: the date and time as they stand,
+    microseconds (fraction truncated to 6 digits) only when not zero."""
+    fraction = stamp[20:-1] if stamp[-1] == "Z" else stamp[20:-6]  # "" when there is none
+    micros = (fraction + "000000")[:6]
+    return stamp[:19] + ("+00:00" if micros == "000000" else "." + micros + "+00:00")
 
 
 def uplink_from_json(body: bytes, received_at: float, codec: Codec, tag_name: str,
@@ -38,10 +47,13 @@ def uplink_from_json(body: bytes, received_at: float, codec: Codec, tag_name: st
         tags = info.tags
         device = device_from(info.devEui, info.deviceName, info.applicationId, info.tenantId,
                              NO_TAGS if tags is UNSET else tags, tag_name, fallback)
-    if up.time is UNSET:
+    stamp = up.time
+    if stamp is UNSET:
         time = datetime.fromtimestamp(received_at, UTC).isoformat()
+    elif stamp[-1] == "Z" or stamp[-6:] in UTC_OFFSETS:
+        time = utc_time_text(stamp)
     else:
-        time = time_text(*timestamp_parts(up.time))
+        time = time_text(*timestamp_parts(stamp))
     rx = () if up.rxInfo is UNSET else up.rxInfo
     # SNR is a protobuf float: json_format stores it as float32, so round the same way.
     snrs = [FLOAT32.unpack(FLOAT32.pack(item.snr))[0] for item in rx]
