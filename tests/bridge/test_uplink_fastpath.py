@@ -180,6 +180,7 @@ RAW_TWEAKS = [
     lambda body: body.replace(b'"deviceName":"', b'"deviceName":"\\u00e6\\n', 1),
     lambda body: body.replace(b'"devAddr"', b'"dev\\u0041ddr"', 1),  # an escaped key
     lambda body: body.replace(b'"fCnt"', b'"f\\u005fcnt"', 1),
+    lambda body: body.replace(b'"lora":', b'"fsk":{},"\\u006cora":', 1),  # two oneof members, one key escaped
     lambda body: body.replace(b'{', b'{"[a.b]":1,', 1),
     lambda body: b" " + body + b"\n",
     lambda body: body + b"x",

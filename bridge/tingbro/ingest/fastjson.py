@@ -125,10 +125,13 @@ class PlainReader:
 
     def __init__(self, descriptor: Descriptor) -> None:
         self._types: dict[str, Any] = {}
-        self._checks: dict[str, list[tuple[str, Check]]] = {}  # per message: (attribute, check of its value)
+        # per (message, with oneof checks): [(attribute, check of its value)]; "" checks the message itself
+        self._checks: dict[tuple[str, bool], list[tuple[str, Check]]] = {}
+        self._oneof_keys: list[tuple[bytes, ...]] = []  # each oneof's members as quoted JSON keys
         self.root = self._struct_for(descriptor)
         self.decoder = msgspec.json.Decoder(self.root)
-        self._root_checks = self._checks[descriptor.full_name]
+        self._all_checks = self._checks_of(descriptor, True)
+        self._cheap_checks = self._checks_of(descriptor, False)
 
     def read(self, body: bytes) -> Any:
         if (b'"[' in body and EXTENSION_KEY.search(body)) or b"\\u005" in body:
@@ -137,49 +140,68 @@ class PlainReader:
             message = self.decoder.decode(body)
         except (msgspec.DecodeError, ValueError, RecursionError):
             raise Unusual from None
-        _run(self._root_checks, message)
+        _run(self._all_checks if self._two_of_a_oneof(body) else self._cheap_checks, message)
         return message
+
+    def _two_of_a_oneof(self, body: bytes) -> bool:
+        """Could the body set two members of one oneof? Only if two member keys occur in it (or escapes hide them)."""
+        if b"\\u" in body:
+            return True
+        for keys in self._oneof_keys:
+            found = 0
+            for key in keys:
+                if key in body:
+                    found += 1
+            if found > 1:
+                return True
+        return False
 
     def _struct_for(self, descriptor: Descriptor) -> Any:
         known = self._types.get(descriptor.full_name)
         if known is not None:
             return known
         fields: list[tuple[str, Any, Any]] = []
-        checks: list[tuple[str, Check]] = []
-        groups: dict[str, list[str]] = {}
         for field in descriptor.fields:
             value_type, default = self._field_type(field)
             fields.append((field.json_name, value_type, default))
             if field.name != field.json_name:
                 fields.append((field.name + "__proto_name", NEVER, msgspec.field(default=UNSET, name=field.name)))
-            if field.containing_oneof is not None:
-                groups.setdefault(field.containing_oneof.name, []).append(field.json_name)
-            check = self._check_for(field)
-            if check is not None:
-                checks.append((field.json_name, check))
-        for group in groups.values():
-            if len(group) > 1:
-                checks.append(("", _one_of(tuple(group))))
         struct = msgspec.defstruct(descriptor.name, fields, gc=False)
         self._types[descriptor.full_name] = struct
-        self._checks[descriptor.full_name] = checks
+        for oneof in descriptor.oneofs:
+            if len(oneof.fields) > 1:
+                self._oneof_keys.append(tuple(b'"%s"' % field.json_name.encode() for field in oneof.fields))
         return struct
 
-    def _check_for(self, field: FieldDescriptor) -> Check | None:
+    def _checks_of(self, descriptor: Descriptor, with_oneofs: bool) -> list[tuple[str, Check]]:
+        known = self._checks.get((descriptor.full_name, with_oneofs))
+        if known is not None:
+            return known
+        checks: list[tuple[str, Check]] = []
+        for field in descriptor.fields:
+            check = self._check_for(field, with_oneofs)
+            if check is not None:
+                checks.append((field.json_name, check))
+        if with_oneofs:
+            for oneof in descriptor.oneofs:
+                if len(oneof.fields) > 1:
+                    checks.append(("", _one_of(tuple(field.json_name for field in oneof.fields))))
+        self._checks[(descriptor.full_name, with_oneofs)] = checks
+        return checks
+
+    def _check_for(self, field: FieldDescriptor, with_oneofs: bool) -> Check | None:
         sub = field.message_type
         if sub is None or sub.GetOptions().map_entry:
             return None
         name = sub.full_name
         if name in WELL_KNOWN:
             return _struct if name == WELL_KNOWN[2] else None  # timestamps, durations: msgspec's pattern
-        self._struct_for(sub)
-        checks = self._checks[name]
+        checks = self._checks_of(sub, with_oneofs)
         if not checks:
             return None
         if field.is_repeated:
             return lambda items: [_run(checks, item) for item in items] and None
         return lambda message: _run(checks, message)
-
 
     def _field_type(self, field: FieldDescriptor) -> tuple[Any, Any]:
         sub = field.message_type
