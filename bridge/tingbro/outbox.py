@@ -13,6 +13,7 @@ usually do not read them back from the file. Sinks share those dicts and must no
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from collections import OrderedDict
@@ -20,10 +21,32 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from tingbro.store import Store
 
-RECENT_EVENTS = 50_000  # in-memory copies for the delivery loops; older ones are read from SQLite
+_DECODE = msgspec.json.Decoder().decode
+
+# In-memory copies for the delivery loops (1 s at 10,000/s); older ones are read from SQLite. Every event kept
+# here is scanned by each full garbage collection, so more would lengthen those pauses (the latency tail).
+RECENT_EVENTS = 10_000
 CURSOR_FLUSH_S = 0.5    # cursor moves wait this long for an event commit to ride along with (one fsync, not two)
+
+
+def load_event(body: str | bytes) -> dict[str, Any]:
+    """A stored event body back as a dict: msgspec (~3x faster), json.loads for what msgspec cannot hold."""
+    try:
+        return _DECODE(body)  # type: ignore[no-any-return]
+    except (msgspec.DecodeError, ValueError):
+        return json.loads(body)  # type: ignore[no-any-return]
+
+
+def freeze_startup_objects() -> None:
+    """Call once the service has started: objects alive then (modules, descriptors, msgspec types, config) live
+    for good, so full garbage collections need not scan them again. Cuts those pauses (the latency tail at
+    2,000 uplinks/s) several-fold."""
+    gc.collect()
+    gc.freeze()
 
 
 class Outbox:
@@ -172,7 +195,7 @@ class Outbox:
             return rows
         assert self.store is not None
         stored = await self.run_blocking(self.store.fetch, sink, after_seq, limit)
-        return [(seq, received_at, json.loads(body)) for seq, received_at, body in stored]
+        return [(seq, received_at, load_event(body)) for seq, received_at, body in stored]
 
     async def prune(self, sinks: list[str], retention_s: float) -> int:
         assert self.store is not None

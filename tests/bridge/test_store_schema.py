@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tingbro.outbox import Outbox
+from tingbro.outbox import Outbox, load_event
 from tingbro.replay import replay_range
 from tingbro.store import SCHEMA_VERSION, Store
 
@@ -117,3 +117,12 @@ def test_the_outbox_serves_events_from_memory_across_absorbed_repeats(tmp_path: 
         await outbox.close()
 
     asyncio.run(scenario())
+
+
+def test_events_read_back_from_the_file_equal_what_was_stored(tmp_path: Path) -> None:
+    stored = {"id": "x:up", "device": {"dev_eui": ""}, "fields": {"big": 2**70, "tiny": 1e-7, "text": "æ\u2028\"\\"}}
+    store = Store(tmp_path / "o.db")
+    store.commit_batch([(1.0, stored)], [], {})
+    [(_, _, body)] = store.fetch("hook", 0, 10)
+    assert load_event(body) == stored == json.loads(body)  # msgspec, json.loads where it cannot (2**70)
+    store.close()
