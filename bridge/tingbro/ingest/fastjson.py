@@ -126,35 +126,20 @@ class PlainReader:
     def __init__(self, descriptor: Descriptor) -> None:
         self._types: dict[str, Any] = {}
         # per (message, with oneof checks): [(attribute, check of its value)]; "" checks the message itself
-        self._checks: dict[tuple[str, bool], list[tuple[str, Check]]] = {}
-        self._oneof_keys: list[tuple[bytes, ...]] = []  # each oneof's members as quoted JSON keys
+        self._checks: dict[str, list[tuple[str, Check]]] = {}
         self.root = self._struct_for(descriptor)
         self.decoder = msgspec.json.Decoder(self.root)
-        self._all_checks = self._checks_of(descriptor, True)
-        self._cheap_checks = self._checks_of(descriptor, False)
+        self._checks_all = self._checks_of(descriptor)
 
     def read(self, body: bytes) -> Any:
-        if (b'"[' in body and EXTENSION_KEY.search(body)) or b"\\u005" in body:
-            raise Unusual  # maybe an "[extension]" key (\\u005b is "["): json_format rejects those
+        if _maybe_extension_key(body):
+            raise Unusual  # json_format rejects "[extension]" keys in these messages; unknown keys it ignores
         try:
             message = self.decoder.decode(body)
         except (msgspec.DecodeError, ValueError, RecursionError):
             raise Unusual from None
-        _run(self._all_checks if self._two_of_a_oneof(body) else self._cheap_checks, message)
+        _run(self._checks_all, message)
         return message
-
-    def _two_of_a_oneof(self, body: bytes) -> bool:
-        """Could the body set two members of one oneof? Only if two member keys occur in it (or escapes hide them)."""
-        if b"\\u" in body:
-            return True
-        for keys in self._oneof_keys:
-            found = 0
-            for key in keys:
-                if key in body:
-                    found += 1
-            if found > 1:
-                return True
-        return False
 
     def _struct_for(self, descriptor: Descriptor) -> Any:
         known = self._types.get(descriptor.full_name)
@@ -168,35 +153,31 @@ class PlainReader:
                 fields.append((field.name + "__proto_name", NEVER, msgspec.field(default=UNSET, name=field.name)))
         struct = msgspec.defstruct(descriptor.name, fields, gc=False)
         self._types[descriptor.full_name] = struct
-        for oneof in descriptor.oneofs:
-            if len(oneof.fields) > 1:
-                self._oneof_keys.append(tuple(b'"%s"' % field.json_name.encode() for field in oneof.fields))
         return struct
 
-    def _checks_of(self, descriptor: Descriptor, with_oneofs: bool) -> list[tuple[str, Check]]:
-        known = self._checks.get((descriptor.full_name, with_oneofs))
+    def _checks_of(self, descriptor: Descriptor) -> list[tuple[str, Check]]:
+        known = self._checks.get(descriptor.full_name)
         if known is not None:
             return known
         checks: list[tuple[str, Check]] = []
         for field in descriptor.fields:
-            check = self._check_for(field, with_oneofs)
+            check = self._check_for(field)
             if check is not None:
                 checks.append((field.json_name, check))
-        if with_oneofs:
-            for oneof in descriptor.oneofs:
-                if len(oneof.fields) > 1:
-                    checks.append(("", _one_of(tuple(field.json_name for field in oneof.fields))))
-        self._checks[(descriptor.full_name, with_oneofs)] = checks
+        for oneof in descriptor.oneofs:
+            if len(oneof.fields) > 1:
+                checks.append(("", _one_of(tuple(field.json_name for field in oneof.fields))))
+        self._checks[descriptor.full_name] = checks
         return checks
 
-    def _check_for(self, field: FieldDescriptor, with_oneofs: bool) -> Check | None:
+    def _check_for(self, field: FieldDescriptor) -> Check | None:
         sub = field.message_type
         if sub is None or sub.GetOptions().map_entry:
             return None
         name = sub.full_name
         if name in WELL_KNOWN:
             return _struct if name == WELL_KNOWN[2] else None  # timestamps, durations: msgspec's pattern
-        checks = self._checks_of(sub, with_oneofs)
+        checks = self._checks_of(sub)
         if not checks:
             return None
         if field.is_repeated:
@@ -249,6 +230,18 @@ class PlainReader:
         if kind == FieldDescriptor.TYPE_ENUM:
             return Literal[tuple(value.name for value in field.enum_type.values)] | UnsetType, UNSET
         return NEVER, UNSET
+
+
+def _maybe_extension_key(body: bytes) -> bool:
+    """Might a key be "[...]"? Finding single bytes is much quicker than finding the pair '"['."""
+    if b"\\" in body and b"\\u005" in body:
+        return True  # \\u005b is "[", \\u005d is "]": let json_format look
+    at = body.find(b"[")
+    while at != -1:
+        if body[at - 1:at] == b'"':
+            return EXTENSION_KEY.search(body) is not None
+        at = body.find(b"[", at + 1)
+    return False
 
 
 def _run(checks: list[tuple[str, Check]], message: Any) -> None:
