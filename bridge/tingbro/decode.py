@@ -215,8 +215,7 @@ def _detail(event_name: str, message: Any) -> tuple[str, dict[str, Any]]:
             "f_cnt_down": message.f_cnt_down, "gateway_id": message.gateway_id or None,
             "frequency_hz": message.tx_info.frequency or None, "power_dbm": message.tx_info.power}
     if event_name == "log":
-        level = type(message).DESCRIPTOR.fields_by_name["level"].enum_type.values_by_number[message.level].name
-        code = type(message).DESCRIPTOR.fields_by_name["code"].enum_type.values_by_number[message.code].name
+        level, code = _enum_name(message, "level"), _enum_name(message, "code")
         return "log:" + content_key(message), {
             "level": level, "code": code, "description": message.description, "context": dict(message.context)}
     if event_name == "location":
@@ -225,6 +224,13 @@ def _detail(event_name: str, message: Any) -> tuple[str, dict[str, Any]]:
             "lat": finite(place.latitude), "lon": finite(place.longitude), "altitude_m": finite(place.altitude),
             "accuracy_m": finite(place.accuracy)}
     raise DecodeFailure(f"no normalization for event type {event_name!r}")
+
+
+def _enum_name(message: Any, field: str) -> str:
+    """An enum field's name; a number this chirpstack-api does not know (open enums accept any) as its digits."""
+    number = getattr(message, field)
+    value = type(message).DESCRIPTOR.fields_by_name[field].enum_type.values_by_number.get(number)
+    return value.name if value is not None else str(number)
 
 
 TYPED_EVENTS = {"join": "join", "status": "status", "ack": "ack", "txack": "txack", "log": "log",

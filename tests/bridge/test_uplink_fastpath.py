@@ -234,3 +234,4 @@ def test_intake_answers_alike_on_both_paths() -> None:
     events, letters = intake.convert("mqtt", "up", undecodable, "application/json", RECEIVED_AT)
     assert events == [] and letters[0]["reason"] == reference(undecodable)[1]
     assert intake.metrics.value("tingbro_events_in_total", source="mqtt", event="up") == 1
+
