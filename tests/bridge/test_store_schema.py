@@ -127,14 +127,3 @@ def test_events_read_back_from_the_file_equal_what_was_stored(tmp_path: Path) ->
     assert load_event(body) == stored == json.loads(body)  # msgspec, json.loads where it cannot (2**70)
     store.close()
 
-
-def test_startup_objects_are_frozen_out_of_full_collections() -> None:
-    import gc
-
-    from tingbro.outbox import freeze_startup_objects
-
-    try:
-        freeze_startup_objects()
-        assert gc.get_freeze_count() > 1000  # modules, descriptors, msgspec types: no longer scanned
-    finally:
-        gc.unfreeze()
