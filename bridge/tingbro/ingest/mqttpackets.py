@@ -14,6 +14,9 @@ from tingbro.ingest.mqttwire import (
     CONNACK,
     CONNECT,
     DISCONNECT,
+    MAX_REMAINING_LENGTH,
+    PINGREQ,
+    PINGRESP,
     PUBLISH,
     PUBREL,
     SUBACK,
@@ -28,6 +31,7 @@ from tingbro.ingest.mqttwire import (
     read_binary,
     read_string,
     read_u16,
+    split_frames,
 )
 
 PROTOCOL_NAME = encode_string("MQTT")
@@ -267,3 +271,36 @@ def parse_disconnect(data: bytes, start: int, end: int, v5: bool) -> Ack:
     properties, offset = parse_properties(data, start + 1, end) if start + 1 < end else ({}, end)
     _expect_end(offset, end, "DISCONNECT")
     return Ack(0, data[start], properties)
+
+
+# -- any packet ----------------------------------------------------------------------------------------------
+
+def parse_packet(first_byte: int, data: bytes, start: int, end: int, v5: bool) -> tuple[int, Any]:
+    """(packet type, its decoded form) for one framed packet; PINGREQ/PINGRESP decode to None."""
+    kind = first_byte >> 4
+    if kind == PUBLISH:
+        return kind, parse_publish(first_byte, data, start, end, v5)
+    if kind == CONNECT:
+        return kind, parse_connect(data, start, end)
+    if kind == CONNACK:
+        return kind, parse_connack(data, start, end, v5)
+    if kind == SUBSCRIBE:
+        return kind, parse_subscribe(data, start, end, v5)
+    if kind == SUBACK:
+        return kind, parse_suback(data, start, end, v5)
+    if kind in _ACK_FIRST_BYTES:
+        return kind, parse_ack(data, start, end, v5)
+    if kind == DISCONNECT:
+        return kind, parse_disconnect(data, start, end, v5)
+    if kind in (PINGREQ, PINGRESP):
+        _expect_end(start, end, "PINGREQ/PINGRESP")
+        return kind, None
+    raise MqttProtocolError(f"packet type {kind} is not supported")  # UNSUBSCRIBE, UNSUBACK, AUTH
+
+
+def parse_stream(data: bytes, v5: bool, max_packet_bytes: int = MAX_REMAINING_LENGTH) -> list[tuple[int, Any]]:
+    """Every packet in a complete byte string; MqttProtocolError if it ends inside one."""
+    frames, used = split_frames(data, max_packet_bytes)
+    if used != len(data):
+        raise MqttProtocolError(f"the data ends inside a packet ({len(data) - used} bytes of it)")
+    return [parse_packet(first_byte, data, start, end, v5) for first_byte, start, end in frames]
