@@ -177,11 +177,12 @@ def test_a_failed_commit_acknowledges_nothing_and_the_next_session_gets_them_aga
             ingest.outbox.commits[0][0].set_exception(OSError("disk full"))
             await link.closed()  # dropped without a PUBACK
             second = await broker.link()
-            await second.handshake(packets.encode_connack(True, 0))
+            await second.handshake(packets.encode_connack(True, 0))  # the broker kept the session
             await asyncio.wait_for(ingest.subscribed.wait(), 2)
-    with caplog.at_level(logging.ERROR, logger="tingbro.ingest.mqtt"):
+    with caplog.at_level(logging.WARNING, logger="tingbro.ingest.mqtt"):
         asyncio.run(scenario())
     assert any("outbox unavailable" in record.message for record in caplog.records)
+    assert not any("did not keep our session" in record.message for record in caplog.records)
 
 
 def test_keepalive_pings_and_a_silent_broker_is_dropped() -> None:
@@ -225,6 +226,8 @@ def test_refusals_disconnects_and_garbage_end_the_session_and_it_comes_back(capl
     assert "0x87 not authorized" in reasons
     assert "the broker disconnected: 0x8b server shutting down (maintenance)" in reasons
     assert any("invalid fixed header byte 0x00" in reason for reason in reasons)
+    # Every CONNACK here said "no session present": after the first accepted one that is worth a warning.
+    assert any(record.message.startswith("mqtt broker did not keep our session") for record in caplog.records)
 
 
 def test_mqtt_311_credentials_large_messages_and_bad_messages() -> None:

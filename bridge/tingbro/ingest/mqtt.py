@@ -59,6 +59,7 @@ class MqttIngest:
         self.stopping = False
         self.stopped = asyncio.Event()     # wakes the back-off sleep on stop()
         self.session: MqttSession | None = None
+        self.had_session = False           # a session existed earlier in this process (so the broker should keep it)
         self.commits_in_flight = 0
         self.all_committed = asyncio.Event()
         self.all_committed.set()
@@ -119,6 +120,10 @@ class MqttIngest:
         self.connected.set()
         log.info("mqtt connected", extra={"session_present": connack.session_present,
                                           "subscription": self.subscription})
+        if self.had_session and not connack.session_present:
+            log.warning("mqtt broker did not keep our session: what was published while disconnected may be lost",
+                        extra={"client_id": settings.client_id})
+        self.had_session = True
         suback = await session.wait(session.subscribe(self.subscription, 1), HANDSHAKE_TIMEOUT_S, "SUBACK")
         granted = suback.reason_codes[0]
         if granted >= 0x80:
