@@ -1,5 +1,5 @@
 """The MQTT ingest against a real mosquitto: JSON and protobuf, bad messages dead-lettered, shared groups,
-persistent sessions (3.1.1 and 5), a broker restart, QoS 1 redelivery after kill -9, user name and password.
+persistent sessions (3.1.1 and 5), a broker restart, QoS 1 redelivery after kill -9, user name and password, TLS.
 
 The test publisher is paho-mqtt, a client independent of the bridge's own.
 """
@@ -7,12 +7,15 @@ The test publisher is paho-mqtt, a client independent of the bridge's own.
 from __future__ import annotations
 
 import contextlib
+import datetime
+import ipaddress
 import os
 import signal
 import socket
 import sqlite3
 import subprocess
 import time
+import tomllib
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,14 +25,22 @@ import paho.mqtt.client as mqtt
 import pytest
 from bridgehelp import BridgeProcess, Receiver, config_text
 from conftest import Mosquitto, _mosquitto_executable, free_port
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from paho.mqtt.enums import CallbackAPIVersion
+from tingbro.config import ConfigError, parse_config
 from tingbro.ingest.mqtt import event_name_of
 
 
-def publish(port: int, messages: list[tuple[str, bytes]], credentials: tuple[str, str] | None = None) -> None:
+def publish(port: int, messages: list[tuple[str, bytes]], credentials: tuple[str, str] | None = None,
+            ca_file: Path | None = None) -> None:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-pub-{time.monotonic_ns()}")
     if credentials:
         client.username_pw_set(*credentials)
+    if ca_file:
+        client.tls_set(ca_certs=str(ca_file))
     client.connect("127.0.0.1", port)
     client.loop_start()
     try:
@@ -198,17 +209,17 @@ def test_messages_unacknowledged_at_kill_9_are_redelivered(mosquitto, tmp_path: 
         assert metric(port, 'tingbro_events_in_total{event="up",source="mqtt"}') == 300
 
 
-class PasswordBroker(Mosquitto):
-    """mosquitto refusing anonymous clients: only the users in `passwords` (a mosquitto_passwd file)."""
+class ConfiguredBroker(Mosquitto):
+    """mosquitto with extra configuration lines (password file, TLS), no persistence."""
 
-    def __init__(self, workdir: Path, passwords: Path) -> None:
+    def __init__(self, workdir: Path, lines: str) -> None:
         super().__init__(workdir, persistence=False)
-        self.passwords = passwords
+        self.lines = lines
 
     def start(self) -> None:
-        conf = self.workdir / "mosquitto-auth.conf"
+        conf = self.workdir / "mosquitto-custom.conf"
         # As root mosquitto would drop to its own user, which cannot read the test's private folder.
-        conf.write_text(f"listener {self.port} {self.host}\nallow_anonymous false\npassword_file {self.passwords}\n"
+        conf.write_text(f"listener {self.port} {self.host}\n{self.lines}\n"
                         f"log_dest none\n{'user root' if os.geteuid() == 0 else ''}\n")
         self.process = subprocess.Popen([_mosquitto_executable(), "-c", str(conf)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
@@ -225,7 +236,7 @@ def test_user_name_and_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "tingbro", "mqtt-pw-91c2"], check=True,
                    capture_output=True)
 
-    broker = PasswordBroker(tmp_path, passwords)
+    broker = ConfiguredBroker(tmp_path, f"allow_anonymous false\npassword_file {passwords}")
     broker.start()
     try:
         with one_bridge(tmp_path, broker.port, 'username = "tingbro"\npassword_env = "TB_MQTT_PW"',
@@ -252,3 +263,66 @@ def log_in_wrong_then_right(broker: Mosquitto, bridge: BridgeProcess, receiver: 
     publish(broker.port, uplinks("auth", 5), credentials=("tingbro", "mqtt-pw-91c2"))
     assert receiver.wait_for(5, 10)
     assert "mqtt-pw-91c2" not in log_path.read_text()
+
+
+def write_certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for 127.0.0.1 signed by it: (ca.pem, server.pem, server.key)."""
+    def key_and_name(common_name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Name]:
+        return ec.generate_private_key(ec.SECP256R1()), x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, ca_name = key_and_name("tingbro test CA")
+    server_key, server_name = key_and_name("127.0.0.1")
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(1).not_valid_before(now - datetime.timedelta(hours=1))
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    server = (x509.CertificateBuilder().subject_name(server_name).issuer_name(ca_name)
+              .public_key(server_key.public_key()).serial_number(2)
+              .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
+              .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                             critical=False)
+              .sign(ca_key, hashes.SHA256()))
+    paths = folder / "ca.pem", folder / "server.pem", folder / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()))
+    return paths
+
+
+def test_tls_verifies_the_broker_certificate(tmp_path: Path) -> None:
+    ca_file, cert_file, key_file = write_certificates(tmp_path)
+    broker = ConfiguredBroker(tmp_path, f"allow_anonymous true\ncafile {ca_file}\ncertfile {cert_file}\n"
+                                        f"keyfile {key_file}")
+    broker.start()
+    try:
+        untrusted = tmp_path / "untrusted"
+        untrusted.mkdir()
+        with one_bridge(untrusted, broker.port, "tls = true", ready=False) as (bridge, _, _):
+            bridge.start()  # the system's CAs do not know our test CA: refused, and said why
+            deadline = time.monotonic() + 10
+            while "CERTIFICATE_VERIFY_FAILED" not in (untrusted / "bridge.log").read_text():
+                assert time.monotonic() < deadline, (untrusted / "bridge.log").read_text()[-2000:]
+                time.sleep(0.05)
+            assert bridge.health()["mqtt_connected"] is False  # type: ignore[index]
+        with one_bridge(tmp_path, broker.port, f'tls = true\nca_file = "{ca_file}"') as (_, receiver, _):
+            publish(broker.port, uplinks("tls", 5), ca_file=ca_file)
+            assert receiver.wait_for(5, 10)
+    finally:
+        broker.stop()
+
+
+def test_tls_options_are_checked_up_front(tmp_path: Path) -> None:
+    def mqtt_options(lines: str) -> str:
+        with pytest.raises(ConfigError) as refused:
+            parse_config(tomllib.loads(f"[ingest.http]\nenabled = false\n[ingest.mqtt]\nenabled = true\n{lines}\n"),
+                         base_dir=tmp_path)
+        return str(refused.value)
+
+    (tmp_path / "ca.pem").write_text("")
+    assert mqtt_options('tls = true\nca_file = "missing.pem"') == (
+        f"[ingest.mqtt] ca_file {tmp_path / 'missing.pem'} does not exist")
+    assert mqtt_options('ca_file = "ca.pem"') == "[ingest.mqtt] ca_file, cert_file and key_file need tls = true"
+    assert mqtt_options('tls = true\ncert_file = "ca.pem"') == "[ingest.mqtt] cert_file and key_file go together"

@@ -5,7 +5,7 @@ All PUBLISHes that arrive in one read become one outbox submission; their PUBACK
 order, only after that commit, so a message the bridge had not stored when it died is redelivered by the
 broker. The session is persistent (fixed client id, clean start off, a session expiry for MQTT v5) so the
 broker queues QoS 1 messages while the bridge is away. With `shared_group` several bridges split one
-subscription ($share/<group>/...). The connection is re-established with exponential back-off.
+subscription ($share/<group>/...). The connection is re-established with exponential back-off; optionally TLS.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from typing import Any
 
@@ -40,6 +41,14 @@ STOP_TIMEOUT_S = 10.0           # graceful stop: commits in flight, then DISCONN
 MAX_PACKET_BYTES = 16 * 1024 * 1024  # ChirpStack events are a few kB; v5 tells the broker, v3.1.1 drops the link
 
 
+def tls_context(settings: MqttIngestConfig) -> ssl.SSLContext:
+    """Verifies the broker's certificate and host name (against `host`); a client certificate if configured."""
+    context = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
+    if settings.cert_file:
+        context.load_cert_chain(str(settings.cert_file), str(settings.key_file) if settings.key_file else None)
+    return context
+
+
 def event_name_of(topic: str) -> str | None:
     """`application/<app>/device/<dev_eui>/event/<event>` -> event, else None."""
     parts = topic.split("/")
@@ -59,6 +68,7 @@ class MqttIngest:
         self.stopping = False
         self.stopped = asyncio.Event()     # wakes the back-off sleep on stop()
         self.session: MqttSession | None = None
+        self.tls = tls_context(settings) if settings.tls else None
         self.had_session = False           # a session existed earlier in this process (so the broker should keep it)
         self.commits_in_flight = 0
         self.all_committed = asyncio.Event()
@@ -88,7 +98,7 @@ class MqttIngest:
         try:
             _, session = await asyncio.wait_for(loop.create_connection(
                 lambda: MqttSession(settings.protocol == 5, self.on_publishes, MAX_PACKET_BYTES),
-                settings.host, settings.port), HANDSHAKE_TIMEOUT_S)
+                settings.host, settings.port, ssl=self.tls), HANDSHAKE_TIMEOUT_S)
         except (OSError, TimeoutError) as exc:
             log.warning("mqtt connect failed", extra={"reason": f"{type(exc).__name__}: {exc}",
                                                       "host": settings.host, "port": settings.port})
