@@ -149,6 +149,9 @@ def split_frames(data: bytes, max_packet_bytes: int = MAX_REMAINING_LENGTH) -> t
         length = data[offset + 1]
         if length < 0x80:
             start = offset + 2
+        elif offset + 2 < end and data[offset + 2] < 0x80:  # two length bytes: most ChirpStack events
+            length = (length & 0x7F) | (data[offset + 2] << 7)
+            start = offset + 3
         else:
             found = decode_varint(data, offset + 1, end)
             if found is None:
