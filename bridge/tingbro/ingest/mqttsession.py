@@ -87,6 +87,7 @@ class MqttSession(asyncio.Protocol):
             self.closed.set_result(None)
 
     def data_received(self, data: bytes) -> None:
+        self.last_packet_at = time.monotonic()  # any byte shows the broker is alive, even inside a large packet
         if self.held:
             self.held.append(data)
             self.held_bytes += len(data)
@@ -94,7 +95,6 @@ class MqttSession(asyncio.Protocol):
                 return  # a large packet arriving in pieces: join them once, when it is complete
             data = b"".join(self.held)
             self.held = []
-        self.last_packet_at = time.monotonic()
         publishes = []
         try:
             frames, used = split_frames(data, self.max_packet_bytes)
