@@ -79,7 +79,8 @@ class MqttSession(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.close_reason:
             self.close_reason = f"{type(exc).__name__}: {exc}" if exc else "the broker closed the connection"
-        for future in (self.connack, *self.subacks.values()):
+        waiters: list[asyncio.Future[Any]] = [self.connack, *self.subacks.values()]
+        for future in waiters:
             if not future.done():
                 future.set_exception(SessionClosed(self.close_reason))
                 future.exception()  # retrieved: nobody may be waiting for it any more
