@@ -167,6 +167,23 @@ def test_one_read_is_one_commit_and_its_acks_follow_the_commit_in_order() -> Non
     asyncio.run(scenario())
 
 
+def test_acks_keep_arrival_order_even_when_a_later_commit_finishes_first() -> None:
+    async def scenario() -> None:
+        async with Broker() as broker, running(broker) as ingest:
+            link = await broker.link()
+            await link.handshake()
+            for number, packet_id in enumerate((1, 2)):
+                ingest.outbox.submitted.clear()
+                link.send(publish(packet_id, b"batch %d" % number))
+                await asyncio.wait_for(ingest.outbox.submitted.wait(), 2)  # two reads, two submissions
+            (first, _, _), (second, _, _) = ingest.outbox.commits
+            second.set_result(None)
+            await link.nothing_for(0.3)  # batch 2 is stored, but batch 1 is not yet: no ack at all
+            first.set_result(None)
+            assert [(await link.packet())[1].packet_id for _ in range(2)] == [1, 2]
+    asyncio.run(scenario())
+
+
 def test_a_failed_commit_acknowledges_nothing_and_the_next_session_gets_them_again(caplog: Any) -> None:
     async def scenario() -> None:
         async with Broker() as broker, running(broker) as ingest:

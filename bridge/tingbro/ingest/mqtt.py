@@ -185,7 +185,8 @@ class MqttIngest:
             return
         self.commits_in_flight += 1
         self.all_committed.clear()
-        committed.add_done_callback(lambda future: self.after_commit(future, session, publishes))
+        session.acknowledge_after(committed, publishes)  # its callback first: acks are out before stop() goes on
+        committed.add_done_callback(self.after_commit)
 
     def dead_letter(self, publish: Publish, event_name: str | None, exc: Exception) -> dict[str, Any]:
         reason = str(exc) if isinstance(exc, ParseError) else f"internal error: {type(exc).__name__}: {exc}"
@@ -194,17 +195,14 @@ class MqttIngest:
         log.warning("mqtt message dead-lettered", extra={"reason": reason, "topic": publish.topic[:120]})
         return ingest_letter("ingest", reason, event_name, "mqtt:" + publish.topic[:200], publish.payload)
 
-    def after_commit(self, committed: asyncio.Future[None], session: MqttSession, publishes: list[Publish]) -> None:
+    def after_commit(self, committed: asyncio.Future[None]) -> None:
+        """Counts commits in flight (for stop); the session writes the acks, or drops the link on a failure."""
         self.commits_in_flight -= 1
         if not self.commits_in_flight:
             self.all_committed.set()
         failure = None if committed.cancelled() else committed.exception()
         if committed.cancelled() or failure is not None:
-            # Not acknowledged: drop the connection so the broker redelivers them in the next session.
             log.error("outbox unavailable: messages stay unacknowledged", extra={"reason": str(failure)})
-            session.abort("outbox unavailable")
-            return
-        session.acknowledge(publishes)
 
     async def stop(self) -> None:
         """Stop taking messages: what is stored is acknowledged, the rest the broker keeps for next time."""

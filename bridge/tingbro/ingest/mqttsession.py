@@ -1,8 +1,8 @@
 """One connection to an MQTT broker as an asyncio Protocol: CONNECT, SUBSCRIBE, PUBLISH in, acks out.
 
 Every read is cut into whole packets; the PUBLISHes among them go to `on_publishes` as one batch, and the
-receiver acknowledges a batch later with `acknowledge()` (PUBACK for QoS 1, PUBREC for QoS 2): the ingest does
-so only once the outbox committed what the batch became. Control packets (CONNACK, SUBACK, PINGRESP, PUBREL,
+receiver hands back a future with `acknowledge_after()`: once it succeeds the batch is acknowledged (PUBACK for
+QoS 1, PUBREC for QoS 2), in arrival order behind earlier batches. The ingest passes the outbox commit's future. Control packets (CONNACK, SUBACK, PINGRESP, PUBREL,
 DISCONNECT) are answered here. A malformed stream closes the connection; what was not acknowledged the broker
 delivers again in the next session.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import struct
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +71,7 @@ class MqttSession(asyncio.Protocol):
         self.close_reason = ""
         self.last_packet_at = time.monotonic()
         self.next_packet_id = 0
+        self.owed: deque[tuple[asyncio.Future[None], list[Publish]]] = deque()  # batches awaiting their commit
 
     # -- asyncio.Protocol -------------------------------------------------------------------------------------
 
@@ -158,6 +160,24 @@ class MqttSession(asyncio.Protocol):
         self.subacks[self.next_packet_id] = waiter
         self.write(encode_subscribe(self.next_packet_id, topic_filter, qos, v5=self.v5))
         return waiter
+
+    def acknowledge_after(self, committed: asyncio.Future[None], publishes: list[Publish]) -> None:
+        """Acknowledge `publishes` once `committed` succeeded, and never before the batches received earlier
+        (MQTT wants acks in arrival order); if it failed, drop the connection so the broker sends them again."""
+        self.owed.append((committed, publishes))
+        committed.add_done_callback(self._settle)
+
+    def _settle(self, committed: asyncio.Future[None]) -> None:
+        if not committed.cancelled():
+            committed.exception()  # retrieved here; judged below, in arrival order
+        owed = self.owed
+        while owed and owed[0][0].done():
+            done, publishes = owed.popleft()
+            if done.cancelled() or done.exception() is not None:
+                owed.clear()
+                self.abort("the outbox could not store a batch")
+                return
+            self.acknowledge(publishes)
 
     def acknowledge(self, publishes: list[Publish]) -> None:
         """PUBACK (QoS 1) / PUBREC (QoS 2) for a batch, in arrival order, in one write; nothing for QoS 0."""
