@@ -63,6 +63,9 @@ class Outbox:
         self._writer: asyncio.Task[None] | None = None
         self._cursor_timer: asyncio.TimerHandle | None = None
         self._closing = False
+        # The write loop stages a transaction on the event loop and commits it on the worker thread; the
+        # other users of the one connection (fetch, cursor_of, prune) wait for the lock meanwhile.
+        self._db_lock = asyncio.Lock()
 
     async def run_blocking(self, function: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
@@ -133,8 +136,10 @@ class Outbox:
             if events or letters or cursors:
                 assert self.store is not None
                 try:
-                    stored = await self.run_blocking(self.store.commit_batch, events, letters, cursors)
-                    span = self.store.last_span
+                    async with self._db_lock:
+                        stored = self.store.stage_batch(events, letters, cursors)
+                        span = self.store.last_span
+                        await self.run_blocking(self.store.commit)
                 except Exception as exc:  # the disk failed: every waiter's ingest must fail, not be acknowledged
                     for waiter in waiters:
                         if not waiter.done():
@@ -177,7 +182,8 @@ class Outbox:
 
     async def cursor_of(self, sink: str) -> int:
         assert self.store is not None
-        return int(await self.run_blocking(self.store.cursor_of, sink))
+        async with self._db_lock:
+            return int(await self.run_blocking(self.store.cursor_of, sink))
 
     async def fetch(self, sink: str, after_seq: int, limit: int) -> list[tuple[int, float, dict[str, Any]]]:
         """The next events for a sink in outbox order: from memory when possible, else from SQLite."""
@@ -185,9 +191,11 @@ class Outbox:
         if rows:
             return rows
         assert self.store is not None
-        stored = await self.run_blocking(self.store.fetch, sink, after_seq, limit)
+        async with self._db_lock:
+            stored = await self.run_blocking(self.store.fetch, sink, after_seq, limit)
         return [(seq, received_at, load_event(body)) for seq, received_at, body in stored]
 
     async def prune(self, sinks: list[str], retention_s: float) -> int:
         assert self.store is not None
-        return int(await self.run_blocking(self.store.prune, sinks, retention_s))
+        async with self._db_lock:
+            return int(await self.run_blocking(self.store.prune, sinks, retention_s))

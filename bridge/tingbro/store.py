@@ -110,6 +110,17 @@ class Store:
     def commit_batch(self, events: list[tuple[float, dict[str, Any]]], letters: list[dict[str, Any]],
                      cursors: dict[str, int]) -> list[tuple[int, float, dict[str, Any]]]:
         """One transaction: new events (repeats absorbed), dead letters, cursor moves -> [(seq, time, event)]."""
+        stored = self.stage_batch(events, letters, cursors)
+        self.commit()
+        return stored
+
+    def stage_batch(self, events: list[tuple[float, dict[str, Any]]], letters: list[dict[str, Any]],
+                    cursors: dict[str, int]) -> list[tuple[int, float, dict[str, Any]]]:
+        """The writes of `commit_batch` in an open transaction; `commit()` makes them durable.
+
+        Split so the outbox can run this CPU-bound part on its event loop and only the fsync-bound COMMIT on
+        its worker thread: sqlite3 lets go of the GIL for every row, and a thread taking it back from a busy
+        event loop waits up to the switch interval each time."""
         db = self.db
         stored: list[tuple[int, float, dict[str, Any]]] = []
         db.execute("BEGIN IMMEDIATE")
@@ -134,11 +145,19 @@ class Store:
             for sink, seq in cursors.items():
                 db.execute("INSERT INTO cursors(sink, seq) VALUES (?, ?) "
                            "ON CONFLICT(sink) DO UPDATE SET seq = max(seq, excluded.seq)", (sink, seq))
-            db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
         return stored
+
+    def commit(self) -> None:
+        """COMMIT the staged transaction (the fsync); rolls back and raises if that fails."""
+        try:
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
     def _stored_since(self, before: int, events: list[tuple[float, dict[str, Any]]],
                       ) -> list[tuple[int, float, dict[str, Any]]]:
