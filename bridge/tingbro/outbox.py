@@ -66,6 +66,7 @@ class Outbox:
         # The write loop stages a transaction on the event loop and commits it on the worker thread; the
         # other users of the one connection (fetch, cursor_of, prune) wait for the lock meanwhile.
         self._db_lock = asyncio.Lock()
+        self._delivered: dict[str, int] = {}  # per delivery loop: the highest seq it is past
 
     async def run_blocking(self, function: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
@@ -116,8 +117,17 @@ class Outbox:
     def advance(self, sink: str, seq: int) -> None:
         """Record a sink's new cursor; written with the next commit, within CURSOR_FLUSH_S, or at close."""
         self._cursors[sink] = max(seq, self._cursors.get(sink, 0))
+        self._delivered[sink] = max(seq, self._delivered.get(sink, 0))
+        self._forget_delivered()
         if self._cursor_timer is None and not self._closing:
             self._cursor_timer = asyncio.get_running_loop().call_later(CURSOR_FLUSH_S, self._flush_cursors)
+
+    def _forget_delivered(self) -> None:
+        """Drop in-memory events every delivery loop is past: fewer live objects, shorter GC pauses."""
+        passed = min(self._delivered.values())
+        recent = self.recent
+        while recent and next(iter(recent)) <= passed:
+            recent.popitem(last=False)
 
     def _flush_cursors(self) -> None:
         self._cursor_timer = None
@@ -183,7 +193,9 @@ class Outbox:
     async def cursor_of(self, sink: str) -> int:
         assert self.store is not None
         async with self._db_lock:
-            return int(await self.run_blocking(self.store.cursor_of, sink))
+            cursor = int(await self.run_blocking(self.store.cursor_of, sink))
+        self._delivered[sink] = max(cursor, self._delivered.get(sink, 0))
+        return cursor
 
     async def fetch(self, sink: str, after_seq: int, limit: int) -> list[tuple[int, float, dict[str, Any]]]:
         """The next events for a sink in outbox order: from memory when possible, else from SQLite."""
