@@ -42,6 +42,8 @@ class HttpIngestConfig:
     token_header: str = "Authorization"
     token: str | None = None           # compared with the whole header value ("Bearer x" if you configure that)
     max_body_bytes: int = 256 * 1024
+    fast_path: bool = True             # serve the ingest path with the lean HTTP/1.1 front (false: all via aiohttp)
+    request_timeout_s: float = 10.0    # a request must arrive completely within this (slow senders get 408)
 
 
 @dataclass
@@ -192,6 +194,8 @@ def parse_config(raw: dict[str, Any], base_dir: Path = Path(".")) -> BridgeConfi
         token_header=http_table.get("token_header", str, "Authorization"),
         token=http_table.secret("token"),
         max_body_bytes=http_table.integer("max_body_bytes", 256 * 1024, 64, 64 * 1024 * 1024),
+        fast_path=http_table.get("fast_path", bool, True),
+        request_timeout_s=http_table.number("request_timeout_s", 10, 0.5, 600),
     )
     if not http.path.startswith("/"):
         raise ConfigError("[ingest.http] path must start with /")
