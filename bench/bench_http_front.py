@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bridge"), str(ROOT / "codecs")]
 
 from aiohttp import web  # noqa: E402
-
 from tingbro.codec import tingcodec_decode  # noqa: E402
 from tingbro.config import DecodeConfig, HttpIngestConfig  # noqa: E402
 from tingbro.ingest.http import HttpIngest  # noqa: E402

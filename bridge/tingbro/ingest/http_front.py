@@ -140,7 +140,9 @@ class FrontConnection(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self.closing = True
-        self.head, self.discard = None, 0  # a body cut short is not a request
+        self.head, self.discard = None, 0  # a request cut short is not a request
+        if not self.handing_over:
+            self.buffer.clear()
         self.flush()
         return self.transport is not None and not self.transport.is_closing()
 
@@ -173,7 +175,7 @@ class FrontConnection(asyncio.Protocol):
                 if len(self.answers) >= MAX_PIPELINED or self.writing_paused:
                     self.pause_reading()
                     break
-                end = buffer.find(b"\r\n\r\n", position)
+                end = buffer.find(b"\r\n\r\n", position, position + MAX_HEAD_BYTES + 4)
                 if end < 0:
                     if available > MAX_HEAD_BYTES or has_bare_newline(buffer[position:]):
                         self.hand_over(position)
@@ -244,7 +246,7 @@ class FrontConnection(asyncio.Protocol):
         if partial_request:
             if not self.receiving:  # a request started: it has request_timeout_s to arrive, however slowly
                 self.receiving = True
-                self.deadline = self.front.now + self.front.request_timeout_s
+                self.deadline = time.monotonic() + self.front.request_timeout_s  # front.now may be a second old
         else:
             self.receiving = False
             self.deadline = 0.0 if answers else self.front.now + IDLE_TIMEOUT_S

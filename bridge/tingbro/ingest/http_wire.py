@@ -12,7 +12,7 @@ import re
 from email.utils import formatdate
 from urllib.parse import parse_qsl
 
-MAX_HEAD_BYTES = 16384    # a head not complete by then goes to aiohttp (which answers 400 for oversized lines)
+MAX_HEAD_BYTES = 8190     # a longer head goes to aiohttp, whose line limit is this (it answers 400 over it)
 MAX_HEADER_LINES = 100
 MAX_LENGTH_DIGITS = 15
 
@@ -65,8 +65,8 @@ def parse_head(data: bytes, path: bytes, token_header: bytes) -> RequestHead | N
     if not _HEADER_LINES(fields) or fields.count(b"\r\n") > MAX_HEADER_LINES:
         return None
     lowered = fields.lower()
-    if _HANDED_OVER(lowered):
-        return None
+    if _HANDED_OVER(lowered) or (not http10 and b"\r\nhost:" not in lowered):
+        return None  # aiohttp answers HTTP/1.1 without Host with 400
     length = header(fields, lowered, b"\r\ncontent-length:")
     token = header(fields, lowered, b"\r\n" + token_header + b":")
     content_type = header(fields, lowered, b"\r\ncontent-type:")
