@@ -113,23 +113,32 @@ def row(name: str, figures: tuple[float, float, dict[str, int]], note: str) -> d
                                  f"statuses {statuses}"}
 
 
-def best(kind: str, fast_path: bool, runs: int = 2) -> tuple[float, float, dict[str, int]]:
+def best(kind: str, fast_path: bool, event_loop: str = "asyncio", runs: int = 2) -> tuple[float, float, dict[str, int]]:
     results = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="tingbro-front-") as folder:
-            results.append(asyncio.run(measure(kind, fast_path, Path(folder))))
+            if event_loop == "uvloop":
+                import uvloop
+
+                results.append(uvloop.run(measure(kind, fast_path, Path(folder))))
+            else:
+                results.append(asyncio.run(measure(kind, fast_path, Path(folder))))
     return max(results, key=lambda figures: figures[0])
 
 
 def run() -> list[dict]:
     pin(os.getpid(), SERVER_CPU)
     try:
-        return [row("HTTP ingest transport, lean front (stub intake/outbox)", best("stub", True),
-                    "the transport's own cost per request"),
-                row("HTTP ingest transport, aiohttp route (stub intake/outbox)", best("stub", False),
-                    "the same requests with fast_path = false"),
-                row("HTTP ingest, lean front + real intake and outbox (no sink)", best("real", True),
-                    "parse, decode, SQLite group commit; see bench_bridge for the whole path")]
+        rows = []
+        for event_loop in ("asyncio", "uvloop"):
+            rows += [row(f"HTTP ingest transport, lean front, {event_loop} (stub intake/outbox)",
+                         best("stub", True, event_loop), "the transport's own cost per request"),
+                     row(f"HTTP ingest transport, aiohttp route, {event_loop} (stub intake/outbox)",
+                         best("stub", False, event_loop), "the same requests with fast_path = false"),
+                     row(f"HTTP ingest, lean front, {event_loop} + real intake and outbox (no sink)",
+                         best("real", True, event_loop),
+                         "parse, decode, SQLite group commit; see bench_bridge for the whole path")]
+        return rows
     finally:
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1))) if hasattr(os, "sched_setaffinity") else None
 

@@ -7,6 +7,7 @@ Secrets are given as `<name>_env = "VARIABLE"` (preferred) or literally; either 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class StorageConfig:
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8090
+    event_loop: str = "auto"           # "uvloop" (faster sockets), "asyncio", or "auto": uvloop when installed
 
 
 @dataclass
@@ -183,7 +185,10 @@ def parse_config(raw: dict[str, Any], base_dir: Path = Path(".")) -> BridgeConfi
 
     server_table = _Table("server", top.get("server", dict, {}), secrets)
     server = ServerConfig(host=server_table.get("host", str, "127.0.0.1"),
-                          port=server_table.integer("port", 8090, 0, 65535))
+                          port=server_table.integer("port", 8090, 0, 65535),
+                          event_loop=server_table.choice("event_loop", "auto", ("auto", "uvloop", "asyncio")))
+    if server.event_loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise ConfigError("[server] event_loop = \"uvloop\" but uvloop is not installed (pip install uvloop)")
     server_table.done()
 
     ingest = _Table("ingest", top.get("ingest", dict, {}), secrets)

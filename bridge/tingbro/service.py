@@ -97,7 +97,9 @@ class Service:
         log.info("service started", extra={"host": self.config.server.host, "port": self.port,
                                            "http_ingest": self.config.http.enabled,
                                            "mqtt_ingest": self.config.mqtt.enabled,
-                                           "sinks": [sink.name for sink in self.sinks]})
+                                           "sinks": [sink.name for sink in self.sinks],
+                                           "event_loop": type(asyncio.get_running_loop()).__module__,
+                                           "http_front": self.front is not None})
 
     async def stop(self) -> None:
         log.info("service stopping")
@@ -146,6 +148,19 @@ class Service:
             status["mqtt_connected"] = self.mqtt.connected.is_set()
             status["mqtt_subscribed"] = self.mqtt.subscribed.is_set()
         return web.json_response(status)
+
+
+def run(config: BridgeConfig) -> None:
+    """Serve until SIGTERM/SIGINT on the configured event loop ([server] event_loop)."""
+    if config.server.event_loop != "asyncio":
+        try:
+            import uvloop
+        except ImportError:  # "auto" without uvloop installed ("uvloop" is checked with the config)
+            pass
+        else:
+            uvloop.run(serve(config))
+            return
+    asyncio.run(serve(config))
 
 
 async def serve(config: BridgeConfig) -> None:

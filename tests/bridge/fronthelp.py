@@ -26,10 +26,15 @@ MAX_BODY_BYTES = 4096
 
 
 class FrontServer:
-    def __init__(self, folder: Path, request_timeout_s: float = 10.0) -> None:
+    def __init__(self, folder: Path, request_timeout_s: float = 10.0, event_loop: str = "asyncio") -> None:
         self.folder = folder
         self.request_timeout_s = request_timeout_s
-        self.loop = asyncio.new_event_loop()
+        if event_loop == "uvloop":
+            import uvloop
+
+            self.loop = uvloop.new_event_loop()
+        else:
+            self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.port = 0
         self.outbox: Outbox | None = None

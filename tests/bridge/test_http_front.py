@@ -17,9 +17,9 @@ from fronthelp import MAX_BODY_BYTES, FrontServer, request
 UP = chirp.chirpstack_json(chirp.uplink())
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[FrontServer]:
-    front = FrontServer(tmp_path, request_timeout_s=0.5).start()
+@pytest.fixture(params=["asyncio", "uvloop"])
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[FrontServer]:
+    front = FrontServer(tmp_path, request_timeout_s=0.5, event_loop=request.param).start()
     try:
         yield front
     finally:

@@ -29,9 +29,9 @@ FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(Healt
 UP = chirp.chirpstack_json(chirp.uplink(dedup_id="fuzz-front"))
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrontServer]:
-    front = FrontServer(tmp_path_factory.mktemp("front-fuzz"), request_timeout_s=1.0).start()
+@pytest.fixture(scope="module", params=["asyncio", "uvloop"])
+def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[FrontServer]:
+    front = FrontServer(tmp_path_factory.mktemp("front-fuzz"), request_timeout_s=1.0, event_loop=request.param).start()
     try:
         yield front
     finally:

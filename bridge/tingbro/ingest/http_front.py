@@ -61,7 +61,7 @@ class HttpFront:
     async def start(self, host: str, port: int) -> int:
         """Listen; returns the bound port."""
         loop = asyncio.get_running_loop()
-        self.server = await loop.create_server(lambda: FrontConnection(self), host, port)
+        self.server = await loop.create_server(lambda: FrontConnection(self), host, port, backlog=128)
         self.sweeper = loop.call_later(SWEEP_EVERY_S, self.sweep)
         return int(self.server.sockets[0].getsockname()[1])
 
