@@ -13,6 +13,7 @@ import chirp
 import pytest
 from bridgehelp import INGEST_TOKEN
 from fronthelp import MAX_BODY_BYTES, FrontServer, request
+from tingbro.ingest.http_wire import parse_head
 
 UP = chirp.chirpstack_json(chirp.uplink())
 
@@ -36,6 +37,7 @@ def test_keep_alive_and_pipelined_answers_in_request_order(server: FrontServer) 
     first = client.response()
     assert first is not None and first.status == 200 and json.loads(first.body) == {"events": 1, "dead_lettered": 0}
     assert "connection" not in first.headers and first.headers["content-type"] == "application/json"
+    assert "server" not in first.headers  # answered by the front (aiohttp would add Server: ... aiohttp/...)
     # One write holding: ok, wrong token, unknown event, bad JSON, wrong content type, ok, then aiohttp's route.
     client.send(request(uplink_body(2)) + request(UP, token="Bearer nope") + request(b"{}", event="nope")
                 + request(b"{nope") + request(b"{}", content_type="text/html") + request(uplink_body(3))
@@ -43,6 +45,7 @@ def test_keep_alive_and_pipelined_answers_in_request_order(server: FrontServer) 
     statuses = [client.response() for _ in range(8)]
     assert [r.status if r else None for r in statuses] == [200, 401, 400, 400, 415, 200, 200, 200]
     assert json.loads(statuses[6].body) == {"status": "ok"}  # type: ignore[union-attr]
+    assert "aiohttp" in statuses[6].headers["server"] and "aiohttp" in statuses[7].headers["server"]  # type: ignore[union-attr]
     assert INGEST_TOKEN.split()[1].encode() not in b"".join(r.body for r in statuses if r)
     assert server.stored() == 4
     client.close()
@@ -183,3 +186,27 @@ def test_stop_answers_requests_in_flight_then_closes(server: FrontServer) -> Non
     assert answer is not None and answer.status == 200 and answer.headers.get("connection") == "close"
     assert busy.closed() and idle.closed()
     assert server.stored() == 1
+
+
+def test_parse_head_accepts_what_chirpstack_sends_and_nothing_ambiguous() -> None:
+    go_client = (b"POST /chirpstack?event=up HTTP/1.1\r\nHost: bridge:8090\r\nUser-Agent: Go-http-client/1.1\r\n"
+                 b"Content-Length: 1234\r\nAuthorization: Bearer t\r\nContent-Type: application/json\r\n"
+                 b"Accept-Encoding: gzip")
+    head = parse_head(go_client, b"/chirpstack", b"authorization")
+    assert head is not None and (head.content_length, head.token, head.content_type, head.event_name) == (
+        1234, b"Bearer t", "application/json", "up")
+    assert head.keep_alive and not head.http10
+    head = parse_head(b"POST /chirpstack?x=1&event=%6Aoin HTTP/1.0\r\nConnection: Keep-Alive\r\nauthorization:t ",
+                      b"/chirpstack", b"authorization")
+    assert head is not None and head.http10 and head.keep_alive and head.event_name == "join" and head.token == b"t"
+    assert head.content_length == 0
+    for refused in (b"POST /chirpstack?event=up HTTP/1.1\r\nContent-Length: 1",  # no Host
+                    b"POST /chirpstack?event=up HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\ncontent-length: 1",
+                    b"POST /chirpstack?event=up HTTP/1.1\r\nHost: x\r\nContent-Length: +1",
+                    b"POST /chirpstack?event=up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked",
+                    b"POST /chirpstack?event=up HTTP/1.1\r\nHost: x\r\n folded",
+                    b"POST /chirpstack?event=up HTTP/1.1\r\nHost: x\nContent-Length: 1",
+                    b"POST /chirpstack?event=up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade",
+                    b"POST /chirpstack/?event=up HTTP/1.1\r\nHost: x", b"PUT /chirpstack?event=up HTTP/1.1\r\nHost: x",
+                    b"POST /chirpstack?event=up HTTP/1.2\r\nHost: x", b"POST  /chirpstack?event=up HTTP/1.1\r\nHost: x"):
+        assert parse_head(refused, b"/chirpstack", b"authorization") is None, refused
