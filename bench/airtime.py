@@ -1,10 +1,10 @@
-"""Time on air of an application payload, for the benchmarks (formula in `lorawan.airtime`)."""
+"""Time on air of an application payload, for the benchmarks (formula in `loraphy.airtime`)."""
 
 from __future__ import annotations
 
-from lorawan.airtime import time_on_air_us
+from loraphy.airtime import time_on_air_us
 
-SOURCE = "lorawan.airtime"
+SOURCE = "loraphy.airtime"
 LORAWAN_OVERHEAD_B = 13  # MHDR 1 + DevAddr 4 + FCtrl 1 + FCnt 2 + FPort 1 + MIC 4 (no FOpts)
 
 

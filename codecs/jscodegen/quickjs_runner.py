@@ -41,17 +41,17 @@ def downlink_input(data: Any) -> dict[str, Any]:
 
 
 def run_chirpstack(codec_source: str, function_name: str, input_object: dict[str, Any],
-                   time_limit_s: float = CHIRPSTACK_TIME_LIMIT_S) -> Any:
+                   time_limit_s: float = CHIRPSTACK_TIME_LIMIT_S, recv_time_ms: int = 1700000000000) -> Any:
     """One ChirpStack-style invocation in a fresh context; returns the codec's result as JSON data.
 
-    `recvTime` is added as a JS Date like ChirpStack does. Raises quickjs.JSException when the
-    codec throws or runs over the time limit.
+    `recvTime` is added as a JS Date (at recv_time_ms, Unix ms) like ChirpStack does. Raises
+    quickjs.JSException when the codec throws or runs over the time limit.
     """
     context = quickjs.Context()
     context.set_time_limit(time_limit_s)
     context.eval(
         f"globalThis.chirpstack_input = {json.dumps(input_object)};\n"
-        "globalThis.chirpstack_input.recvTime = new Date(1700000000000);\n"
+        f"globalThis.chirpstack_input.recvTime = new Date({int(recv_time_ms)});\n"
     )
     context.module(chirpstack_module_source(codec_source, function_name))
     return json.loads(context.get("__tingbro_result"))

@@ -125,9 +125,10 @@ LIFEBUOY_MESSAGES = (
 SCHEDULE_POINT = (
     _sub("level_pct", "%", 7, 0, 100),
     _sub("time_min", "min", 12, -720, 1439,
-         doc="minutes after the anchor (negative: before); clock: after UTC midnight of each day in days_mask"),
+         doc="minutes after the anchor (negative: before); clock: after local midnight (the device's time_zone, "
+             "Europe/Copenhagen by default) of each day in days_mask"),
     _sub("anchor", "", 2, 0, 2, values=("clock", "sunset", "sunrise")),
-    _sub("days_mask", "", 7, 1, 127, doc="bit 0 = Monday .. bit 6 = Sunday"),
+    _sub("days_mask", "", 7, 1, 127, doc="local days: bit 0 = Monday .. bit 6 = Sunday"),
 )
 
 STREETLIGHT_MESSAGES = (
@@ -154,12 +155,14 @@ STREETLIGHT_MESSAGES = (
     )),
     _msg("set_default_level", "down", 21, (
         _int("default_level_pct", "%", 0, 100, doc="level when no command or schedule applies"),
-        _int("failsafe_level_pct", "%", 0, 100, doc="level after failsafe_after_s without any downlink"),
+        _int("failsafe_level_pct", "%", 0, 100,
+             doc="level after failsafe_after_s without any downlink, and while a schedule is set but "
+                 "the device has no valid network time"),
         _int("failsafe_after_s", "s", 0, 604800, doc="0 disables the fail-safe"),
     )),
     _msg("set_schedule", "down", 22, (
         {"name": "points", "kind": "list", "item": SCHEDULE_POINT, "min_items": 0, "max_items": 8,
-         "optional": False, "doc": "weekly switch points; empty list clears the schedule"},
+         "optional": False, "doc": "weekly switch points in the device's local time; empty list clears the schedule"},
     )),
     _msg("set_presence_dimming", "down", 23, (
         _int("low_level_pct", "%", 0, 100),

@@ -1,10 +1,10 @@
 """lorawan.Device: the app-facing LoRaWAN 1.0.4 end device (Class A and C) over a radio, a clock and a
 store passed in. See README.md for the interfaces and the persistence model."""
 
+from loraphy.airtime import time_on_air_ms
+
 from lorawan import frame, machandler
 from lorawan import maccommands as mc
-from lorawan.adr import adr_backoff
-from lorawan.airtime import time_on_air_ms
 from lorawan.cmac import CmacKey
 from lorawan.crypto import UPLINK, derive_session_keys
 from lorawan.dutycycle import DutyCycleLedger
@@ -12,6 +12,26 @@ from lorawan.errors import FrameError, NotJoined, PayloadTooLarge, ReplayError
 from lorawan.joinbackoff import JoinBackoff
 from lorawan.persist import Persistence
 from lorawan.session import NO_FCNT, Session
+
+
+# ADR acknowledgement back-off (LoRaWAN 1.0.4 §4.3.1.1) as a pure step function.
+def adr_backoff(adr_ack_cnt, dr, tx_power, limit, delay, dr_min):
+    """Called per uplink with the count of uplinks since the last downlink.
+
+    Returns (adr_ack_req, dr, tx_power, restore_default_channels): ADRACKReq is set from
+    ADR_ACK_LIMIT on; every ADR_ACK_DELAY uplinks after that without a downlink, first TX power
+    goes to maximum (index 0), then DR steps down, and at the lowest DR the default channels return.
+    """
+    if adr_ack_cnt < limit:
+        return False, dr, tx_power, False
+    over = adr_ack_cnt - limit
+    if over == 0 or over % delay:
+        return True, dr, tx_power, False
+    if tx_power != 0:
+        return True, dr, 0, False
+    if dr > dr_min:
+        return True, dr - 1, tx_power, False
+    return True, dr, tx_power, True
 
 
 class SendResult:
@@ -22,15 +42,9 @@ class SendResult:
         self.fpending = fpending  # the network has more to send: send again soon
 
 
-def _default_random():
-    import random
-
-    return random.getrandbits
-
-
 class Device:
     def __init__(self, radio, clock, store, aes, dev_eui, join_eui, app_key, region=None, device_class="A",
-                 battery=None, rtc_store=None, adr=True, random_bits=None, fcnt_reserve=16):
+                 battery=None, rtc_store=None, adr=True, random_bits=None, fcnt_reserve=16, multicast=None):
         if region is None:
             from lorawan import region_eu868 as region
         if device_class not in ("A", "C"):
@@ -45,7 +59,7 @@ class Device:
         self._aes = aes
         self._app_key_bytes = bytes(app_key)
         self._app_key = CmacKey(aes, app_key)
-        self._bits = random_bits or _default_random()
+        self._bits = random_bits or __import__("random").getrandbits
         self.ledger = DutyCycleLedger(region.SUB_BANDS)
         self.join_backoff = JoinBackoff()
         self.mac = machandler.MacContext(region, self.ledger, battery or (lambda: 255))
@@ -57,9 +71,17 @@ class Device:
         self._join_attempts = 0
         self._time_anchor_ms = 0
         self.rejected_downlinks = 0
+        self.multicast = multicast  # Class C group session: offer(phy) -> True when the frame was for it
         self.session = None
         self.joined = False
         self._next_dev_nonce, self._last_join_nonce = self._persist.load_nonces()
+        saved = self._persist.load_airtime()  # a reboot must not reopen a sub-band or the join budget early
+        bands = len(region.SUB_BANDS) + 2
+        if saved and len(saved) == bands + 2:
+            # the time off as the stamp's clock saw it: what it cannot show (a restart) counts as zero
+            base = clock.ticks_ms() - max(self._stamp() - saved[0], 0)
+            self.ledger.resume(saved[1:], base)
+            self.join_backoff.resume(saved[bands:], base)
         restored = self._persist.load_session(self._next_dev_nonce)
         if restored is not None:
             self._activate(restored)
@@ -86,8 +108,8 @@ class Device:
             wait = max(self.ledger.wait_ms(freq_hz, now), self.join_backoff.wait_ms(now, airtime_ms))
             if wait:
                 self.clock.sleep_ms(wait)
+            self.join_backoff.record(self.clock.ticks_ms(), airtime_ms)
             tx_end = self._transmit(phy, freq_hz, dr, region.TX_POWER_DBM[0], airtime_ms)
-            self.join_backoff.record(tx_end - airtime_ms, airtime_ms)
             accept = self._receive_join_accept(tx_end, freq_hz, dr)
             if accept is not None:
                 self._start_session(accept, dev_nonce, dr)
@@ -241,22 +263,37 @@ class Device:
         tx_end = self._transmit(phy, channel[0], dr, self.region.TX_POWER_DBM[session.tx_power],
                                 time_on_air_ms(len(phy), sf, bw_khz))
         self._time_anchor_ms = tx_end
+        acked = None
+        if self.device_class == "C":  # 1.0.4 §6: RX2 right after TX, closed (a little early) for RX1
+            self._listen()
+            acked = self._poll_until(tx_end + session.rx1_delay_ms - 10, downlinks)
         windows = ((session.rx1_delay_ms, channel[3] or channel[0], self.region.rx1_dr(dr, session.rx1_dr_offset)),
                    (session.rx1_delay_ms + 1000, session.rx2_freq_hz, session.rx2_dr))
         for delay_ms, freq_hz, rx_dr in windows:
+            if tx_end + delay_ms < self.clock.ticks_ms():
+                continue  # still receiving an RX2 frame when this window opened
             data = self._receive(freq_hz, rx_dr, tx_end + delay_ms)
             if data:
                 result = self._accept_downlink(data, True, downlinks)
                 if result is not None:
-                    return True, result
-        return False, False
+                    return True, result or bool(acked)
+        return acked is not None, bool(acked)
 
     # --- radio edges -------------------------------------------------------------------------------
     def _transmit(self, phy, freq_hz, dr, power_dbm, airtime_ms):
         sf, bw_khz = self.region.DATA_RATES[dr]
+        now = self.clock.ticks_ms()  # booked and persisted before going on air: a power cut cannot unbook it
+        self.ledger.record(freq_hz, now, airtime_ms)
+        self._persist.save_airtime(self._stamp(), self.ledger.remaining(now) + self.join_backoff.state(now))
         tx_end = self.radio.transmit(phy, freq_hz, sf, bw_khz, power_dbm)
         self.ledger.record(freq_hz, tx_end - airtime_ms, airtime_ms)
         return tx_end
+
+    def _stamp(self):
+        # clock.epoch_ms() (optional) keeps counting through a reset where the board's RTC does (ESP32
+        # deep sleep); ticks_ms() restarts with the program
+        epoch_ms = getattr(self.clock, "epoch_ms", None)
+        return epoch_ms() if epoch_ms else self.clock.ticks_ms()
 
     def _receive(self, freq_hz, dr, open_at_ms):
         sf, bw_khz = self.region.DATA_RATES[dr]
@@ -274,6 +311,8 @@ class Device:
     # --- downlink ----------------------------------------------------------------------------------
     def _accept_downlink(self, phy, class_a, downlinks):
         """Verify and apply one downlink; returns its ACK bit, or None if it was rejected."""
+        if not class_a and self.multicast is not None and self.multicast.offer(phy):
+            return None  # a Class C group frame: the multicast session took it (and never acks it)
         session = self.session
         try:
             parsed = frame.DataFrame(phy)
@@ -315,17 +354,23 @@ class Device:
     def poll(self, timeout_ms):
         """Class C: collect downlinks arriving within timeout_ms; [(fport, bytes)]."""
         downlinks = []
-        if self.session is None:
-            return downlinks
-        deadline = self.clock.ticks_ms() + timeout_ms
+        if self.session is not None:
+            self._poll_until(self.clock.ticks_ms() + timeout_ms, downlinks)
+        return downlinks
+
+    def _poll_until(self, deadline, downlinks):
+        """Take Class C frames until deadline; the ACK bit of an accepted one, None if none was."""
+        acked = None
         while True:
             data = self.radio.poll()
             if data:
-                self._accept_downlink(data, False, downlinks)
+                ack = self._accept_downlink(data, False, downlinks)
+                if ack is not None:
+                    acked = acked or ack
                 continue
             left = deadline - self.clock.ticks_ms()
             if left <= 0:
-                return downlinks
+                return acked
             self.clock.sleep_ms(min(left, 50))
 
     def network_time(self):

@@ -32,6 +32,16 @@ class DutyCycleLedger:
         if self.aggregated_divisor > 1:
             self.aggregated_free_at_ms = start_ms + airtime_ms * self.aggregated_divisor
 
+    def remaining(self, now_ms):
+        """Off-time left per band, then the aggregated one (ms): what persist.py keeps over a reboot."""
+        return [max(free_at - now_ms, 0) for free_at in self.free_at_ms + [self.aggregated_free_at_ms]]
+
+    def resume(self, remaining, now_ms):
+        """Restore remaining() as of now_ms (the save time, or the restore time if the clock restarted)."""
+        count = len(self.free_at_ms)
+        self.free_at_ms = [now_ms + left for left in remaining[:count]]
+        self.aggregated_free_at_ms = now_ms + remaining[count]
+
     def set_max_duty_cycle(self, max_dcycle):
         """DutyCycleReq: aggregated duty cycle 1 / 2**max_dcycle (0 = no limit)."""
         self.aggregated_divisor = 1 << max_dcycle if max_dcycle else 1

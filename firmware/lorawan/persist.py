@@ -4,8 +4,8 @@ Each record lives in two slots (NAME.a / NAME.b) holding sequence | body | CRC-3
 the older slot, a read takes the valid slot with the higher sequence. So a torn or truncated write
 leaves the previous record readable even on a store that is not atomic itself.
 
-Records: "nonce" = next DevNonce and last JoinNonce, written BEFORE every join-request; "session" =
-the Session, written to flash after a join and whenever FCntUp reaches the reserved limit (then
+Records: "nonce" = next DevNonce and last JoinNonce, written BEFORE every join-request; "airtime" = the
+duty-cycle ledger and join back-off (time left), written BEFORE every transmission; "session" = the Session, written to flash after a join and whenever FCntUp reaches the reserved limit (then
 `reserve` more counters are reserved), and to the optional RTC store before every uplink (deep sleep).
 A restored session resumes at the reserved limit (flash) or the exact next counter (RTC), so an
 uplink counter is never used twice; a session from an older join than the nonce record is dropped.
@@ -14,7 +14,27 @@ uplink counter is never used twice; a session from an older join than the nonce 
 import struct
 
 from lorawan import session as session_codec
-from lorawan.crc32 import crc32
+
+
+# CRC-32 (IEEE) of every record: binascii.crc32 where the port has it, else a small loop.
+def crc32_loop(data):
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0xEDB88320 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+try:
+    from binascii import crc32 as _native
+
+    def crc32(data):
+        return _native(data) & 0xFFFFFFFF
+
+except ImportError:  # some ports build binascii without crc32
+    crc32 = crc32_loop
+
 
 _NONCE = "<HI"  # next DevNonce, last JoinNonce (0xFFFFFFFF = none yet)
 NO_JOIN_NONCE = 0xFFFFFFFF
@@ -64,6 +84,17 @@ class Persistence:
         self.nonces = Slots(flash, "nonce")
         self.flash_session = Slots(flash, "session")
         self.rtc_session = Slots(rtc, "session") if rtc is not None else None
+        # the duty-cycle ledger and join back-off, before every transmission: to RTC memory where there is
+        # some (a battery device: cheap writes; deep sleep keeps it), else to flash
+        self.airtime = Slots(rtc if rtc is not None else flash, "airtime")
+
+    def load_airtime(self):
+        """(clock stamp at the save, *numbers) as save_airtime() wrote them last, or None."""
+        body = self.airtime.read()
+        return None if not body or len(body) < 8 else struct.unpack("<Q%dI" % ((len(body) - 8) // 4), body)
+
+    def save_airtime(self, stamp_ms, values):
+        self.airtime.write(struct.pack("<Q%dI" % len(values), stamp_ms, *values))
 
     def load_nonces(self):
         """(next DevNonce, last JoinNonce or None)."""

@@ -23,6 +23,13 @@ PIN_ROLES = (
     "dim_pwm", "relay", "cf_pulse", "battery_adc", "led",
 )
 KEY_HEX_LENGTHS = (("dev_eui", 16), ("join_eui", 16), ("app_key", 32))
+# The multicast section: what `tingbro provision` writes for a streetlight in a group (ChirpStack's
+# multicast-group fields) plus the lowest frame counter to accept.
+MULTICAST_HEX_LENGTHS = (("mc_addr", 8), ("mc_nwk_s_key", 32), ("mc_app_s_key", 32))
+MULTICAST_KEYS = ("group", "mc_addr", "mc_nwk_s_key", "mc_app_s_key", "f_cnt_min", "frequency_hz", "dr")
+# One radio listening continuously on RX2 (EU868 defaults): a group must transmit there to be heard.
+MULTICAST_FREQUENCY_HZ = 869525000
+MULTICAST_DR = 0
 
 
 class ConfigError(ValueError):
@@ -71,6 +78,31 @@ def check_schedule(points):
                 raise ConfigError(BLINK_UNKNOWN_NAME, "config: schedule[%d] has unknown key %s" % (index, name))
         out.append(clean)
     return out
+
+
+def check_multicast(device, section):
+    """The multicast section -> {group, mc_addr (int), mc_nwk_s_key, mc_app_s_key (hex), f_cnt_min}."""
+    if device != "streetlight":
+        raise ConfigError(BLINK_UNKNOWN_NAME, "config: multicast is for the Class C streetlight only")
+    if not isinstance(section, dict):
+        raise ConfigError(BLINK_BAD_VALUE, "config: multicast must be an object")
+    for name in section:
+        if name not in MULTICAST_KEYS:
+            raise ConfigError(BLINK_UNKNOWN_NAME, "config: unknown key multicast.%s" % name)
+    for name, length in MULTICAST_HEX_LENGTHS:
+        if not _is_hex(section.get(name), length):  # never echo the value: keys are secrets
+            raise ConfigError(BLINK_BAD_KEYS, "config: multicast.%s must be %d hex digits" % (name, length))
+    group = section.get("group", "")
+    if not isinstance(group, str) or len(group) > 64:
+        raise ConfigError(BLINK_BAD_VALUE, "config: multicast.group must be a name of at most 64 characters")
+    f_cnt_min = section.get("f_cnt_min", 0)
+    _check_number("multicast.f_cnt_min", f_cnt_min, "int", 0, 0xFFFFFFFF)
+    for name, required in (("frequency_hz", MULTICAST_FREQUENCY_HZ), ("dr", MULTICAST_DR)):
+        if section.get(name, required) != required:
+            raise ConfigError(BLINK_BAD_VALUE, "config: multicast.%s must be %d (where a Class C device listens)"
+                              % (name, required))
+    return {"group": group, "mc_addr": int(section["mc_addr"], 16), "mc_nwk_s_key": section["mc_nwk_s_key"].lower(),
+            "mc_app_s_key": section["mc_app_s_key"].lower(), "f_cnt_min": f_cnt_min}
 
 
 def _check_setting(entry, value):
@@ -160,7 +192,8 @@ def validate(raw, board_names):
     for name in raw:
         if name in GROUPS:
             groups[name] = raw[name]
-        elif name not in ("device", "dev_eui", "join_eui", "app_key", "region", "board", "pins", "name"):
+        elif name not in ("device", "dev_eui", "join_eui", "app_key", "region", "board", "pins", "name",
+                          "multicast"):
             raise ConfigError(BLINK_UNKNOWN_NAME, "config: unknown key %s" % name)
     return {
         "device": device,
@@ -172,6 +205,7 @@ def validate(raw, board_names):
         "board": board,
         "pins": dict(pins),
         "settings": validate_settings(device, groups),
+        "multicast": check_multicast(device, raw["multicast"]) if raw.get("multicast") is not None else None,
     }
 
 

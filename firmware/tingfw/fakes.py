@@ -174,6 +174,7 @@ class FakeLink:
         self.gps_time_s = None
         self.fcnt_up = 0
         self.polls = 0
+        self.multicast = None  # a tingfw.multicast session, as lorawan.Device carries one
 
     def join(self):
         self.joins += 1
@@ -224,6 +225,8 @@ class FakeHardware:
         self.adcs = {}
         self.uarts = {}
         self.slept = []  # (ms, wake pin, wake level)
+        self.light_sleeps = []  # ms of every machine.lightsleep the radio asked for
+        self.slept_ms = None  # set by a test: an in-place sleep (RP2040) that a pin cut short after this long
         self.wdt = None
         self.cause = reset_cause
         self.pin_wake = woke_by_pin
@@ -276,6 +279,13 @@ class FakeHardware:
     def idle_sleep(self):
         return self.clock.sleep_ms
 
+    def radio_light_sleep(self):
+        return self._light_sleep
+
+    def _light_sleep(self, ms):
+        self.light_sleeps.append(ms)
+        self.clock.sleep_ms(ms)
+
     def watchdog(self, timeout_ms):
         self.made.append(("wdt", timeout_ms))
         self.wdt = FakeWatchdog(timeout_ms, self.clock)
@@ -315,3 +325,4 @@ class FakeWatchdog:
         if gap > self.timeout_ms:
             raise AssertionError("watchdog starved for %d ms (timeout %d ms)" % (gap, self.timeout_ms))
         self.last_feed_ms = self.clock.ticks_ms()
+

@@ -55,14 +55,34 @@ def eu_summer_time(unix_s):
     return _last_sunday_unix(year, 3) <= unix_s < _last_sunday_unix(year, 10)
 
 
-def local_week_position(unix_s, utc_offset_min=60, eu_dst=True):
-    """-> (weekday Monday=0, minute of day) in local time."""
-    offset_s = utc_offset_min * 60
-    if eu_dst and eu_summer_time(unix_s):
-        offset_s += 3600
-    local_s = unix_s + offset_s
-    days = local_s // 86400
-    return weekday(days), (local_s % 86400) // 60
+# Zones a streetlight may keep its schedule in, and each one's (standard UTC offset s, follows EU
+# summer time). Every EU zone switches at the same instant (01:00 UTC): adding one is a name and a rule.
+ZONE_NAMES = ("Europe/Copenhagen", "UTC")
+_ZONE_RULES = ((3600, True), (0, False))
+
+
+def utc_offset_s(unix_s, zone):
+    """Local time minus UTC at the instant unix_s, in seconds."""
+    standard_s, eu_dst = _ZONE_RULES[ZONE_NAMES.index(zone)]
+    return standard_s + 3600 if eu_dst and eu_summer_time(unix_s) else standard_s
+
+
+def wall_to_unix(wall_s, zone):
+    """Local wall-clock seconds (counted from 1970-01-01 00:00 local) -> the UTC instant it names.
+
+    A wall time in the hour repeated in October names its first occurrence (summer time); one in
+    the hour skipped in March names the moment the clock jumps (01:00 UTC), so every wall time
+    names exactly one instant and a schedule point fires once.
+    """
+    standard_s, eu_dst = _ZONE_RULES[ZONE_NAMES.index(zone)]
+    if eu_dst:
+        summer = wall_s - standard_s - 3600
+        if eu_summer_time(summer):
+            return summer
+    standard = wall_s - standard_s
+    if eu_dst and eu_summer_time(standard):  # neither reading is valid: inside the skipped hour
+        return _last_sunday_unix(civil_from_days(standard // 86400)[0], 3)
+    return standard
 
 
 def sun_times_min(days, latitude_deg, longitude_deg):

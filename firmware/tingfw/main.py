@@ -116,6 +116,7 @@ def build_link(cfg, board, hardware, clock, rtc_store):
 
     from tingfw.radio.sx12xx import Sx12xxRadio
 
+    light_sleep = getattr(clock, "light_sleep_ms", None)  # the MCU sleeps while the radio works
     spi = hardware.spi(radio_cfg["spi"], radio_cfg["sck"], radio_cfg["mosi"], radio_cfg["miso"])
     cs = hardware.pin_out(radio_cfg["cs"], 1)
     reset = hardware.pin_out(radio_cfg["reset"], 1)
@@ -124,13 +125,13 @@ def build_link(cfg, board, hardware, clock, rtc_store):
 
         sx1262 = SX1262(spi, cs, hardware.pin_in(radio_cfg["busy"]), hardware.pin_in(radio_cfg["dio1"]),
                         dio3_tcxo_millivolts=radio_cfg.get("tcxo_mv"), reset=reset)
-        radio = Sx12xxRadio(sx1262, clock)
+        radio = Sx12xxRadio(sx1262, clock, light_sleep=light_sleep)
     else:
         from lora import SX1276  # micropython-lib lora-sx127x + lora-sync
 
         sx1276 = SX1276(spi, cs, dio0=hardware.pin_in(radio_cfg["dio0"]), dio1=hardware.pin_in(radio_cfg["dio1"]),
                         reset=reset)
-        radio = Sx12xxRadio(sx1276, clock, tx_ant="PA_BOOST")
+        radio = Sx12xxRadio(sx1276, clock, tx_ant="PA_BOOST", light_sleep=light_sleep)
     return lorawan.Device(radio, clock, FileStore(LORAWAN_DIR), aes_factory(), bytes.fromhex(cfg["dev_eui"]),
                           bytes.fromhex(cfg["join_eui"]), bytes.fromhex(cfg["app_key"]),
                           device_class=device_class, rtc_store=rtc_store)
@@ -163,10 +164,12 @@ def start(config_text, hardware, clock, log, link_factory=None, stores=None):
     board = boards.get(cfg["board"])
     pins = boards.pin_map(cfg["board"], cfg["pins"])
     wdt = hardware.watchdog(board["wdt_max_ms"])
-    # Light sleep through long waits on battery devices with the own MAC (an AT modem's UART must stay awake).
+    # Light sleep through long waits and radio operations on battery devices with the own MAC (an AT
+    # modem's UART must stay awake). Never one sleep longer than a quarter of the watchdog.
     battery_spi = cfg["device"] != "streetlight" and board["radio"]["chip"] != "at_wio_e5"
     clock = WatchdogClock(clock, wdt, min(1000, board["wdt_max_ms"] // 4),
-                          hardware.idle_sleep() if battery_spi else None)
+                          hardware.idle_sleep() if battery_spi else None,
+                          light_sleep=hardware.radio_light_sleep() if battery_spi else None)
     if stores is None:
         from lorawan.stores import FileStore, RtcStore
 
@@ -182,14 +185,33 @@ def start(config_text, hardware, clock, log, link_factory=None, stores=None):
 
         rtc_store = state_store if cfg["device"] != "streetlight" else RtcStore(hardware.rtc_memory())
     link = (link_factory or build_link)(cfg, board, hardware, clock, rtc_store)
+    if cfg["multicast"] is not None:
+        attach_multicast(cfg["multicast"], link, settings_store, log)
     sensors = build_sensors(cfg, board, pins, hardware, clock)
     app = build_app(cfg, link, clock, state_store, sensors, log, settings_store)
     log("tingbro %s on %s (%s)" % (cfg["device"], cfg["board"], cfg.get("name") or cfg["dev_eui"]))
     return cfg, app, link, clock
 
 
+def attach_multicast(section, link, flash, log):
+    """Give the own MAC (lorawan.Device) the config's multicast session; its counter lives in flash."""
+    if not hasattr(link, "multicast"):
+        log("multicast: this link (an AT modem with its own MAC) has no group session; group commands "
+            "will not reach this device")
+        return
+    from lorawan.aes import aes_factory
+
+    from tingfw import multicast
+
+    link.multicast = multicast.from_config(section, aes_factory(), flash)
+    log("multicast: group %s" % (section["group"] or "(unnamed)"))
+
+
 def run_once(started, hardware):
-    """One wake of a battery device (then deep sleep), or the Class C loop of a streetlight."""
+    """One wake of a battery device (then deep sleep), or the Class C loop of a streetlight.
+
+    On ESP32 the deep sleep never returns (the next wake is a reset); on the RP2040 it is a light sleep
+    in place that returns (tingfw.hardware), and main() runs the next wake."""
     cfg, app, link, clock = started
     reset_cause = hardware.reset_cause()
     if cfg["device"] == "streetlight":
@@ -197,6 +219,9 @@ def run_once(started, hardware):
         while True:
             app.step()
     wake = "pin" if hardware.woke_by_pin() else ("boot" if reset_cause != "deep_sleep_wake" else "timer")
+    slept_ms = getattr(hardware, "slept_ms", None)  # known after an in-place sleep (RP2040), not after a reset
+    if wake == "pin" and slept_ms is not None and hasattr(app, "woke_early"):
+        app.woke_early(slept_ms // 1000)
     sleep_ms = app.cycle(wake, reset_cause)
     # The duty-cycle ledger lives in RAM: never wake to send before the band is open again.
     wait = getattr(link, "time_until_send_ms", None)
@@ -214,19 +239,22 @@ def main():
     from tingfw.hardware import MachineHardware
     from tingfw.radio.clock import SystemClock
 
-    text = read_text(CONFIG_PATH)
-    board_name = None
-    try:
-        import json
-
-        board_name = json.loads(text)["board"]
-    except Exception:
-        pass
-    mcu = boards.get(board_name)["mcu"] if board_name in boards.board_names() else "esp32"
-    hardware = MachineHardware(mcu)
+    hardware = None
     clock = SystemClock()
-    started = start(text, hardware, clock, print)
-    if started is None:
-        hardware.deep_sleep(3600 * 1000)  # try again in an hour: maybe a technician fixed the file
-        return
-    run_once(started, hardware)
+    while True:  # one pass per wake where the sleep returns (RP2040); ESP32 wakes by a reset instead
+        text = read_text(CONFIG_PATH)
+        board_name = None
+        try:
+            import json
+
+            board_name = json.loads(text)["board"]
+        except Exception:
+            pass
+        if hardware is None:
+            mcu = boards.get(board_name)["mcu"] if board_name in boards.board_names() else "esp32"
+            hardware = MachineHardware(mcu)
+        started = start(text, hardware, clock, print)
+        if started is None:
+            hardware.deep_sleep(3600 * 1000)  # try again in an hour: maybe a technician fixed the file
+            continue
+        run_once(started, hardware)

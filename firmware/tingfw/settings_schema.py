@@ -5,6 +5,8 @@ fire_temperature_c, debounce_ms, ...), so a downlink maps onto settings one to o
 kind: "int", "num" (int or float), a tuple of allowed strings, or "schedule".
 """
 
+from tingfw.localtime import ZONE_NAMES
+
 COMMON = (
     ("report_interval_s", "intervals", "int", 60, 86400, 3600),
 )
@@ -39,6 +41,9 @@ STREETLIGHT = (
     ("report_interval_s", "intervals", "int", 60, 86400, 900),
     ("meter_every", "intervals", "int", 1, 100, 4),
     ("time_sync_interval_s", "intervals", "int", 600, 604800, 86400),
+    # A group (multicast) command is answered by config_ack after a random 0..this delay, so a street of
+    # lamps does not answer at once and jam the channel; 0 = group commands are not answered.
+    ("group_ack_spread_s", "intervals", "int", 0, 86400, 900),
     ("default_level_pct", "thresholds", "int", 0, 100, 100),
     ("failsafe_level_pct", "thresholds", "int", 0, 100, 100),
     ("failsafe_after_s", "thresholds", "int", 0, 604800, 259200),
@@ -52,6 +57,8 @@ STREETLIGHT = (
     ("pir_active_level", "sensors", "int", 0, 1, 1),
     ("latitude_deg", "location", "num", -90, 90, 56.0),
     ("longitude_deg", "location", "num", -180, 180, 10.0),
+    # The zone the weekly schedule's days and clock times are in.
+    ("time_zone", "location", ZONE_NAMES, None, None, "Europe/Copenhagen"),
     ("schedule", "schedule", "schedule", 0, 8, ()),
 )
 

@@ -11,8 +11,10 @@ import math
 from tingfw.fakes import FakeCounter, FakeHardware, FakePwm
 
 from tingsim import scenarios
+from tingsim.clock import SimulationEnd
 
 VREF_MV = 3300
+INPUT_ROLES = {"fill_level": ("tilt_switch",), "lifebuoy": ("presence", "tamper"), "streetlight": ("pir",)}
 
 
 class _Pin:
@@ -41,22 +43,56 @@ class _Adc:
 
 
 class _UltrasonicUart:
-    """An A02YYUW streaming frames of the scenario's distance (two per read, as they pile up)."""
+    """An A02YYUW streaming frames of the scenario's distance plus the sensor's own noise: +-noise_mm,
+    and one read in echo_outlier_every an echo off the bin wall (the median filter must drop it)."""
 
-    def __init__(self, distance_fn):
+    def __init__(self, distance_fn, scenario, seed):
         self.distance_fn = distance_fn
+        self.noise_mm = scenario.get("noise_mm", 0)
+        self.outlier_every = scenario.get("echo_outlier_every", 0)
+        self.outlier_mm = scenario.get("echo_outlier_mm", 300)
+        self.state = seed & 0x7FFFFFFF or 1
+        self.outliers = 0
+
+    def _random(self, span):
+        """A deterministic integer in 0..span-1 (a linear congruential generator: repeatable runs)."""
+        self.state = (1103515245 * self.state + 12345) & 0x7FFFFFFF
+        return (self.state >> 8) % span
 
     def any(self):
         return 8
 
     def read(self, n=None):
-        mm = self.distance_fn()
+        if self.outlier_every and self._random(self.outlier_every) == 0:
+            mm = self.outlier_mm
+            self.outliers += 1
+        else:
+            mm = self.distance_fn()
+            if self.noise_mm:
+                mm += self._random(2 * self.noise_mm + 1) - self.noise_mm
+        mm = max(0, min(0xFFFF, mm))
         high, low = (mm >> 8) & 0xFF, mm & 0xFF
         frame = bytes((0xFF, high, low, (0xFF + high + low) & 0xFF))
         return frame + frame
 
     def write(self, data):
         return len(data)
+
+
+class _LoggingPwm(FakePwm):
+    """The dimmer's PWM; logs each change of the lamp level (whole percent) as the lamp shows it."""
+
+    def __init__(self, log):
+        FakePwm.__init__(self)
+        self.log = log
+        self.level_pct = None
+
+    def duty_u16(self, duty):
+        FakePwm.duty_u16(self, duty)
+        level_pct = (duty * 100 + 32767) // 65535
+        if level_pct != self.level_pct:
+            self.level_pct = level_pct
+            self.log("lamp level %d %%" % level_pct)
 
 
 class _NoWatchdog:
@@ -77,8 +113,9 @@ class _ScenarioCounter(FakeCounter):
 
 
 class SimHardware(FakeHardware):
-    def __init__(self, clock, cfg, pins, board, scenario, rtc_path):
+    def __init__(self, clock, cfg, pins, board, scenario, rtc_path, seed=1, log=None):
         FakeHardware.__init__(self, clock, reset_cause="power_on")
+        self.seed = seed
         self.cfg = cfg
         self.device = cfg["device"]
         self.roles = {}  # pin number -> role, for this device type's roles
@@ -88,10 +125,13 @@ class SimHardware(FakeHardware):
         self.board = board
         self.scenario = scenario
         self.rtc_path = rtc_path
-        self.pwm_out = FakePwm()
+        self.pwm_out = _LoggingPwm(log or _no_log)
         self.relay = None
         self.relay_number = pins.get("relay")
         self.sleeps = 0
+        self.pin_wakes = 0
+        self.slept_ms = None
+        self.ultrasonic = None
         try:
             with open(rtc_path, "rb") as handle:
                 self.rtc = bytearray(handle.read())
@@ -109,7 +149,8 @@ class SimHardware(FakeHardware):
 
     def pin_in(self, number, pull=None):
         settings = self.cfg["settings"]
-        role = self._role(number, ("presence", "tamper", "pir", "tilt_switch"))
+        # Boards share a pin between roles of different device types (presence and PIR): ask this type's.
+        role = self._role(number, INPUT_ROLES[self.device])
         if role == "presence" and self.device == "lifebuoy":
             active = settings["presence_active_level"]
             return _Pin(lambda: active if scenarios.buoy_present(self.scenario, self.now_s()) else 1 - active)
@@ -119,7 +160,9 @@ class SimHardware(FakeHardware):
         if role == "tamper":
             quiet = 1 - settings.get("tamper_active_level", 1)
             return _Pin(lambda: quiet)
-        return _Pin(lambda: 0)  # tilt switch upright, anything else idle
+        if role == "tilt_switch" and self.device == "fill_level":
+            return _Pin(lambda: 1 if scenarios.tilted(self.scenario, self.now_s()) else 0)  # SwitchTilt: 1 = tilted
+        return _Pin(lambda: 0)  # anything else idle
 
     def pin_out(self, number, value=0):
         pin = FakeHardware.pin_out(self, number, value)
@@ -141,7 +184,11 @@ class SimHardware(FakeHardware):
         return 65535 * r_ntc / (10000 + r_ntc)
 
     def uart(self, uart_id, baud, tx, rx):
-        return _UltrasonicUart(lambda: scenarios.distance_mm(self.scenario, self.now_s()))
+        # one sensor per board: a reboot (every wake) finds it where its noise left off
+        if self.ultrasonic is None:
+            self.ultrasonic = _UltrasonicUart(lambda: scenarios.distance_mm(self.scenario, self.now_s()),
+                                              self.scenario, self.seed)
+        return self.ultrasonic
 
     def pwm(self, number):
         return self.pwm_out
@@ -172,12 +219,20 @@ class SimHardware(FakeHardware):
         self.sleeps += 1
         self.cause = "deep_sleep_wake"
         self.pin_wake = False
-        deadline_ms = self.clock.ticks_ms() + sleep_ms
+        self.slept_ms = None  # an ESP32 wakes by a reset and does not know; an RP2040 sleeps in place and does
+        start_ms = self.clock.ticks_ms()
+        deadline_ms = start_ms + sleep_ms
+        end_ms = getattr(self.clock, "end_ms", None)
+        if end_ms is not None and deadline_ms >= end_ms:  # the simulation ends during this sleep
+            deadline_ms = end_ms
         if wake_pin is not None and wake_level is not None and self.device == "lifebuoy":
             # the reed switch's interrupt: wake at the scenario's next change, not at a polling step
             while True:
                 if wake_pin.value() == wake_level:
                     self.pin_wake = True
+                    self.pin_wakes += 1
+                    if self.board.get("mcu") == "rp2040":
+                        self.slept_ms = self.clock.ticks_ms() - start_ms
                     return
                 change_s = scenarios.next_presence_change_s(self.scenario, self.now_s())
                 until_ms = deadline_ms if change_s is None else min(deadline_ms, int(change_s * 1000) + 1)
@@ -185,7 +240,13 @@ class SimHardware(FakeHardware):
                 if left_ms > 0:
                     self.clock.sleep_ms(left_ms)
                 if self.clock.ticks_ms() >= deadline_ms and wake_pin.value() != wake_level:
-                    return
+                    break
         left_ms = deadline_ms - self.clock.ticks_ms()
         if left_ms > 0:
             self.clock.sleep_ms(left_ms)
+        if end_ms is not None and self.clock.ticks_ms() >= end_ms:
+            raise SimulationEnd()
+
+
+def _no_log(_line):
+    pass

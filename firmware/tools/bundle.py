@@ -18,12 +18,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = {"tingcodec": ROOT / "codecs" / "tingcodec", "lorawan": ROOT / "firmware" / "lorawan",
-            "tingfw": ROOT / "firmware" / "tingfw"}
+PACKAGES = {"tingcodec": ROOT / "codecs" / "tingcodec", "loraphy": ROOT / "firmware" / "loraphy",
+            "lorawan": ROOT / "firmware" / "lorawan", "tingfw": ROOT / "firmware" / "tingfw"}
 # Not for the device: the network side of the MAC, the host's virtual radio, examples, test fakes.
 HOST_ONLY = {"tingcodec/examples.py", "lorawan/network.py", "tingfw/radio/virtual.py", "tingfw/radio/gwmp.py",
-             "tingfw/fakes.py"}
-HOST_ONLY_DIRS = ("tingfw/sim/",)  # the host simulation (tingbro simulate)
+             "tingfw/fakes.py", "tingfw/radio/fake_modem.py"}
 # micropython-lib radio drivers the SX126x/SX127x boards need (firmware.md §1.1).
 MIP_DEPS = [["lora-sync", "latest"], ["lora-sx126x", "latest"], ["lora-sx127x", "latest"]]
 OUT = ROOT / "build" / "firmware"
@@ -35,7 +34,7 @@ def device_sources() -> list[tuple[str, Path]]:
     for name, folder in PACKAGES.items():
         for source in sorted(folder.rglob("*.py")):
             relative = f"{name}/{source.relative_to(folder).as_posix()}"
-            if relative not in HOST_ONLY and not relative.startswith(HOST_ONLY_DIRS) and "__pycache__" not in relative:
+            if relative not in HOST_ONLY and "__pycache__" not in relative:
                 out.append((relative, source))
     return out
 

@@ -2,7 +2,8 @@
 MQTT (a real mosquitto) -> the bridge (`tingbro serve`, SQLite outbox) -> a webhook; commands back
 through the bridge's command API -> devnet's gRPC -> the device's receive window.
 
-One fleet (a bin, two buoys, a streetlight) serves every test in order; each test bounds its waits.
+One fleet (a bin, two buoys, two streetlights in one multicast group) serves every test in order; each
+test bounds its waits.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     broker.start()
     scenarios = {"buoy-0001": {"removed": [[REMOVED_AT_S, 10 ** 9]]}, "buoy-0002": {"removed": []},
                  "bin-0001": {"fill_start": 0.5, "fill_days": 10}}
-    demo = Demo(work / "demo", bins=1, buoys=2, lights=1, time_scale=SCALE, mqtt_port=broker.port,
+    demo = Demo(work / "demo", bins=1, buoys=2, lights=2, time_scale=SCALE, mqtt_port=broker.port,
                 scenarios=scenarios, out=open(work / "demo.out", "w"))  # noqa: SIM115 (closed with the demo)
     try:
         demo.setup()
@@ -76,6 +77,18 @@ def test_join_then_status_decoded_at_the_sink(chain: Demo) -> None:
     assert 150 <= status["fields"]["distance_mm"] <= 1050
     assert 0.0 <= status["derived"]["fill_ratio"] <= 1.0
     assert status["radio"]["f_port"] == 10
+
+
+def test_devnet_decodes_object_with_the_profile_codec_and_reports_device_status(chain: Demo) -> None:
+    assert chain.devnet is not None
+    ups = wait_for("an up with object", lambda: [json.loads(body) for name, body in list(chain.devnet.publisher.history)
+                                                 if name == "up" and b'"object"' in body], 30)
+    assert ups[0]["object"]["message"] in ("device_info", "status", "alarm", "presence", "heartbeat", "meter")
+    status = wait_for("a status event from a bin at the webhook",
+                      lambda: events(chain, name="bin-0001", type="status"), 60)[0]
+    assert status["detail"]["battery_level_pct"] > 90 and not status["detail"]["external_power_source"], status
+    lamp = wait_for("a status event from a streetlight", lambda: events(chain, name="lamp-0001", type="status"), 60)
+    assert lamp[0]["detail"]["external_power_source"] is True
 
 
 def _tmst_us_of(demo: Demo, message_filter: Callable[[dict[str, Any]], bool]) -> list[int]:
@@ -120,6 +133,21 @@ def test_set_level_command_is_applied_and_reported(chain: Demo) -> None:
         chain.refresh_commands()
         return record.get("status") == "acked"
     wait_for("the command acked (txack, then the device's ACK)", acked, 60)
+
+
+def test_group_set_level_reaches_both_streetlights(chain: Demo) -> None:
+    lamps = ("lamp-0001", "lamp-0002")
+    for name in lamps:
+        wait_for(f"{name}'s first status", lambda n=name: events(chain, name=n, type="uplink", message="status"), 60)
+    record = chain.api("POST", "/api/commands", {"group": "vestergade", "device_type": "streetlight",
+                                                 "command": "level", "fields": {"level_pct": 23}})
+    assert record.get("multicast_group") == "vestergade", record
+    for name in lamps:
+        wait_for(f"a status with level 23 % from {name}",
+                 lambda n=name: [e for e in events(chain, name=n, type="uplink", message="status")
+                                 if e["fields"]["level_pct"] == 23], 60)
+        log = (chain.work_dir / "devices" / name / "device.log").read_text()
+        assert "multicast: group vestergade" in log and "group command on fport 20" in log, log[-2000:]
 
 
 def test_device_reboot_reuses_no_fcnt_and_does_not_rejoin(chain: Demo) -> None:

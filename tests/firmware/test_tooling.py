@@ -33,9 +33,9 @@ def test_bundle_has_every_device_module_and_no_host_module(built: tuple[Path, di
         assert "lib/" + relative.replace(".py", ".mpy") in paths
     for host_only in bundle.HOST_ONLY:
         assert "lib/" + host_only.replace(".py", ".mpy") not in paths
-    assert not [p for p in paths if p.startswith("lib/tingfw/sim/")]
+    assert not [p for p in paths if p.startswith("lib/tingsim/")]  # the host simulation is no package of the bundle
     assert "main.py" in paths and (out / "main.py").exists()
-    assert set(manifest["by_package"]) == {"tingcodec", "lorawan", "tingfw", "main"}
+    assert set(manifest["by_package"]) == {"tingcodec", "loraphy", "lorawan", "tingfw", "main"}
     assert manifest["mpy_bytes"] <= 96 * 1024  # the size budget for the whole bundle
 
 
@@ -77,7 +77,7 @@ def test_flash_dry_run_plans_every_file_then_config_then_reset(tmp_path: Path, b
     lines = result.stdout.splitlines()
     assert lines[0] == "flashing lifebuoy buoy-nyhavn-3 (pico_waveshare_sx1262) on /dev/ttyACM0"
     progress = [line for line in lines if line.startswith("[")]
-    assert progress[-2:] == ["[6/7] config.json", "[7/7] reset"]
+    assert progress[-2:] == ["[7/8] config.json", "[8/8] reset"]  # one step per package (loraphy too)
     manifest = json.loads((ROOT / "build" / "firmware" / "manifest.json").read_text())
     commands = "\n".join(line for line in lines if line.startswith("  mpremote"))
     for entry in manifest["files"]:

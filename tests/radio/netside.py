@@ -1,7 +1,8 @@
 """A network side for one device, built from lorawan.network (CPython): what ChirpStack does, reduced.
 
 Join-accept in RX1 (5 s), confirmed uplinks answered with ACK + a downlink in RX1 (1 s); after an
-unconfirmed uplink (when class_c is set) an immediate RX2 downlink once the windows are over.
+unconfirmed uplink (when class_c is set) an immediate RX2 downlink once the windows are over; an
+uplink 'rxc' is answered on RX2 300 ms after it ended (Class C listens there until RX1).
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ class NetworkSide:
         uplink = network.open_uplink(self.session[0], self.session[1], phy, last)
         self.uplinks.append(uplink)
         self.log.append(f"uplink fcnt={uplink.fcnt} port={uplink.fport} {bytes(uplink.payload)!r}")
-        if uplink.confirmed:
+        if bytes(uplink.payload) == b"rxc":  # Class C: on RX2 300 ms after the uplink, before RX1 opens
+            server.send_pull_resp(txpk(self._downlink(12, b"early"), 869.525, "SF12BW125", rxpk["tmst"] + 300_000))
+        elif uplink.confirmed:
             server.send_pull_resp(txpk(self._downlink(10, b"dim 40%", ack=True), rxpk["freq"], rxpk["datr"],
                                        rxpk["tmst"] + 1_000_000))
         elif self.class_c:  # once the RX windows are over (2 s simulated), send at once on RX2

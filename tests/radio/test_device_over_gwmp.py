@@ -1,5 +1,6 @@
 """lorawan.Device under the real MicroPython, over the virtual radio, against a network side built
-from lorawan.network on CPython: OTAA join, a confirmed uplink, its ACK and a downlink in RX1."""
+from lorawan.network on CPython: OTAA join, a confirmed uplink, its ACK and a downlink in RX1, and Class C
+downlinks on RX2 (between uplinks, and between an uplink's end and RX1)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def test_lorawan_device_joins_sends_and_receives_over_gwmp() -> None:
     assert "SEND acked=True fcnt_up=0 downlinks=10:dim 40%" in out, out
     assert "SEND2 acked=None fcnt_up=1 downlinks=0" in out, out
     assert "CLASS_C 11:lamp on" in out, out
+    assert "RXC downlinks=12:early" in out, out
     assert "tx_acks=NONE,NONE,NONE" in out, out
     assert side.log[0].startswith("join dev_nonce=0 SF7BW125"), side.log
-    assert side.log[1:] == ["uplink fcnt=0 port=2 b'fill 380mm'", "uplink fcnt=1 port=2 b'second'"], side.log
+    assert side.log[1:] == ["uplink fcnt=0 port=2 b'fill 380mm'", "uplink fcnt=1 port=2 b'second'",
+                            "uplink fcnt=2 port=2 b'rxc'"], side.log

@@ -10,7 +10,7 @@ import pytest
 from conftest import MICROPYPATH, ROOT, assert_micropython_ok, run_micropython
 
 MPY = Path(__file__).parent / "mpy"
-SCRIPTS = ["mpy_gwmp_codec.py", "mpy_sx12xx.py", "mpy_at_modem.py"]
+SCRIPTS = ["mpy_gwmp_codec.py", "mpy_sx12xx.py", "mpy_at_modem.py", "mpy_at_streetlight.py"]
 # Scripts whose code under test also runs on CPython (the sx12xx adapter needs time.ticks_diff).
 CPYTHON_TOO = ["mpy_gwmp_codec.py", "mpy_at_modem.py"]
 

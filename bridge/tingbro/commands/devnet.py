@@ -26,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--token-env", default="CHIRPSTACK_API_TOKEN", metavar="NAME",
                         help="environment variable with the API token gRPC clients must send")
     parser.add_argument("--info", type=Path, help="write ports and ids (JSON, no secrets) to this file when ready")
+    parser.add_argument("--state-dir", type=Path, metavar="DIR",
+                        help="keep devices, profiles and sessions in DIR/devnet-state.json (0600), so a restart "
+                             "keeps every device joined (default: memory only)")
+    parser.add_argument("--dev-status-interval", type=float, metavar="S",
+                        help="ask every device's battery and margin (DevStatusReq -> status event) every S seconds "
+                             "(default: the device profile's device_status_req_interval, times a day)")
     parser.set_defaults(handler=run)
 
 
@@ -45,8 +51,11 @@ def run(args: argparse.Namespace) -> int:
     mqtt_host, mqtt_port = parse_host_port(args.mqtt, "--mqtt") if args.mqtt else (None, 1883)
     if args.devices is not None and not args.devices.is_file():
         raise UsageError(f"--devices {args.devices}: no such file")
+    if args.dev_status_interval is not None and args.dev_status_interval <= 0:
+        raise UsageError("--dev-status-interval must be > 0")
     try:
-        devnet = Devnet(token, args.devices, args.udp_port, args.grpc_port, args.http, headers, mqtt_host, mqtt_port)
+        devnet = Devnet(token, args.devices, args.udp_port, args.grpc_port, args.http, headers, mqtt_host, mqtt_port,
+                        args.dev_status_interval, args.state_dir)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:

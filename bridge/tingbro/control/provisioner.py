@@ -16,7 +16,7 @@ from chirpstack_api import api
 
 from tingbro.chirpstack import AlreadyExistsError, ChirpStackClient, NotFoundError
 from tingbro.control.device_types import DEFAULT_INTERVAL_S, INTERVAL_FIELD
-from tingbro.control.firmware_config import firmware_config
+from tingbro.control.firmware_config import check_with_firmware, firmware_config
 from tingbro.control.inventory import device_tags
 from tingbro.control.profiles import build_multicast_group, build_profile, profile_name
 
@@ -101,7 +101,8 @@ class Provisioner:
             group.id = self.client.call("MulticastGroupService", "Create", api.CreateMulticastGroupRequest(
                 multicast_group=group), f"multicast group {name}").id
         session = {"group": name, "id": group.id, "mc_addr": group.mc_addr, "mc_nwk_s_key": group.mc_nwk_s_key,
-                   "mc_app_s_key": group.mc_app_s_key, "frequency_hz": group.frequency, "dr": group.dr}
+                   "mc_app_s_key": group.mc_app_s_key, "frequency_hz": group.frequency, "dr": group.dr,
+                   "f_cnt": group.f_cnt}
         self._groups[name] = session
         return session
 
@@ -190,8 +191,11 @@ class Provisioner:
                     multicast_group_id=session["id"], dev_eui=dev_eui), f"multicast group {spec['group']}")
             except AlreadyExistsError:
                 pass  # already a member (re-run)
-            # Kept in the device list next to the config: the firmware config has no multicast section yet.
-            multicast = {key: value for key, value in session.items() if key != "id"}
+            multicast = {key: value for key, value in session.items() if key not in ("id", "f_cnt")}
+            # The firmware's multicast section: the session, and the group's next frame counter as the
+            # lowest it accepts (older group frames, recorded off the air, are replays to this device).
+            config["multicast"] = {**multicast, "f_cnt_min": session["f_cnt"]}
+            check_with_firmware(config)
         record = {"name": name, "dev_eui": dev_eui, "join_eui": join_eui, "app_key": app_key,
                   "device": device_type, "config": config, "tags": tags}
         if multicast is not None:

@@ -29,6 +29,9 @@ from tingbro.devnet.server import Devnet
 from tingbro.simulate.fleet import CODECS_DIR, FIRMWARE_DIR, Fleet, read_device_list
 
 BRIDGE_DIR = Path(__file__).resolve().parent.parent.parent
+# Devices' battery and link margin (DevStatusReq -> `status` events) every 30 s of wall time: a profile's
+# "once a day" would never come in a two-minute demo.
+DEV_STATUS_INTERVAL_S = 30.0
 CHIRPSTACK_CODECS = Path(tingcodec.__file__).resolve().parent.parent / "chirpstack"
 # (at this fraction of the run, device, command, fields)
 COMMAND_PLAN = ((0.3, "lamp-0001", "level", {"level_pct": 30, "fade_ms": 2000}),
@@ -90,10 +93,12 @@ class Demo:
         self.bridge_port = free_port()
         self.receiver = WebhookReceiver(self.tokens["webhook"])
         if self.mqtt_port:
-            self.devnet = Devnet(self.tokens["api"], mqtt_host="127.0.0.1", mqtt_port=self.mqtt_port)
+            self.devnet = Devnet(self.tokens["api"], mqtt_host="127.0.0.1", mqtt_port=self.mqtt_port,
+                                 dev_status_interval_s=DEV_STATUS_INTERVAL_S)
         else:
             self.devnet = Devnet(self.tokens["api"], http_url=f"http://127.0.0.1:{self.bridge_port}/chirpstack",
-                                 http_headers={"Authorization": "Bearer " + self.tokens["ingest"]})
+                                 http_headers={"Authorization": "Bearer " + self.tokens["ingest"]},
+                                 dev_status_interval_s=DEV_STATUS_INTERVAL_S)
         self.say(f"devnet (development stand-in for ChirpStack): GWMP 127.0.0.1:{self.devnet.udp_port}, "
                  f"gRPC 127.0.0.1:{self.devnet.grpc_port}")
         self.provision()

@@ -86,9 +86,24 @@ def txack_event(registry: Registry, device: Device, downlink_id: int, queue_item
 
 
 def ack_event(registry: Registry, device: Device, queue_item_id: str, acknowledged: bool,
-              fcnt_down: int) -> integration.AckEvent:
-    event = integration.AckEvent(deduplication_id=str(uuid.uuid4()), device_info=device_info(registry, device),
+              fcnt_down: int, deduplication_id: str | None = None) -> integration.AckEvent:
+    """deduplication_id: of the uplink that carried the answer; "" for a Class C timeout (no uplink)."""
+    if deduplication_id is None:
+        deduplication_id = str(uuid.uuid4())
+    event = integration.AckEvent(deduplication_id=deduplication_id, device_info=device_info(registry, device),
                                  queue_item_id=queue_item_id, acknowledged=acknowledged, f_cnt_down=fcnt_down)
+    _now(event.time)
+    return event
+
+
+def status_event(registry: Registry, device: Device, deduplication_id: str, battery: int,
+                 margin_db: int) -> integration.StatusEvent:
+    """DevStatusAns as ChirpStack reports it (maccommand/dev_status.rs): battery 0 = external power,
+    1..254 = level (percent of 254), 255 = the device cannot measure it."""
+    event = integration.StatusEvent(deduplication_id=deduplication_id, device_info=device_info(registry, device),
+                                    margin=margin_db, external_power_source=battery == 0,
+                                    battery_level_unavailable=battery == 255,
+                                    battery_level=battery / 254 * 100 if 0 < battery < 255 else 0.0)
     _now(event.time)
     return event
 

@@ -21,7 +21,7 @@ from lorawan.aes import aes_factory
 from lorawan.errors import FrameError, MicError
 from tingfw.radio import gwmp
 
-from tingbro.devnet import events
+from tingbro.devnet import codec, events
 from tingbro.devnet.registry import Device, Registry, Session
 
 log = logging.getLogger("tingbro.devnet")
@@ -39,6 +39,8 @@ MAX_FOPTS = 15
 # After an uplink a Class C device is in RX1/RX2 (same channel as Class C) for ~2 s: ChirpStack's Class C
 # scheduler leaves it alone meanwhile, or a frame sent then (e.g. a command re-sent on a NACK) is lost.
 CLASS_C_LOCK_S = 3.0
+# How long a Class C confirmed downlink waits for its ACK when the device profile sets no class_c_timeout.
+CLASS_C_TIMEOUT_S = 5.0
 
 
 def gps_time_s(unix_s: float) -> float:
@@ -53,12 +55,18 @@ class PendingTx:
 
 class NetworkServer:
     def __init__(self, registry: Registry, transmit: Callable[[str, str], int],
-                 emit: Callable[[Any], None]) -> None:
+                 emit: Callable[[Any], None], dev_status_interval_s: float | None = None,
+                 on_join: Callable[[], None] | None = None) -> None:
+        """dev_status_interval_s: ask every device's status this often (DevStatusReq), instead of its
+        profile's device_status_req_interval (times a day) - simulated devices live faster than a day."""
         self.registry = registry
+        self.dev_status_interval_s = dev_status_interval_s
+        self.on_join = on_join  # e.g. persist the new session at once
         self.transmit = transmit
         self.emit = emit
         self.pending_tx: dict[tuple[str, int], PendingTx] = {}
-        self.counts = {"joins": 0, "uplinks": 0, "downlinks": 0, "rejected": 0, "txack": 0, "tx_errors": 0}
+        self.counts = {"joins": 0, "uplinks": 0, "downlinks": 0, "rejected": 0, "txack": 0, "tx_errors": 0,
+                       "ack_timeouts": 0}
         self._uplink_id = 0
 
     # -- uplinks ------------------------------------------------------------------------------
@@ -100,6 +108,7 @@ class NetworkServer:
         if device.session is not None:
             self.registry.by_addr.pop(device.session.dev_addr, None)
         device.session = Session(dev_addr, network.cmac_key(AES, nwk), network.cmac_key(AES, app))
+        device.session.raw_keys = (nwk, app)
         device.session.gateway_eui = gateway_eui
         self.registry.by_addr[dev_addr] = device
         accept = network.build_join_accept(AES, device.app_key, device.join_nonce, NET_ID, dev_addr,
@@ -107,6 +116,8 @@ class NetworkServer:
         self._send(device, None, -1, gateway_eui, rxpk["freq_hz"], rxpk["sf"], rxpk["bw_khz"], accept,
                    tmst_us=rxpk["tmst_us"] + JOIN_ACCEPT_DELAY1_US)
         self.counts["joins"] += 1
+        if self.on_join is not None:
+            self.on_join()
         self.emit(events.join_event(self.registry, device, dev_addr))
 
     def _uplink(self, gateway_eui: str, rxpk: dict[str, Any], phy: bytes) -> None:
@@ -134,19 +145,65 @@ class NetworkServer:
         session.gateway_eui = gateway_eui
         session.last_uplink_s = time.monotonic()
         self.counts["uplinks"] += 1
-        if session.pending_ack is not None:
-            item_id, fcnt_down = session.pending_ack
-            session.pending_ack = None
-            self.emit(events.ack_event(self.registry, device, item_id, uplink.ack, fcnt_down))
+        self._uplink_id = (self._uplink_id + 1) & 0xFFFFFFFF
+        up = events.uplink_event(self.registry, device, uplink, gateway_eui, rxpk, self._uplink_id)
+        self._resolve_ack(device, uplink.ack, up.deduplication_id)
         mac = uplink.payload if uplink.fport == 0 else uplink.fopts
         answers = self._mac_answers(mac, rxpk)
-        self._uplink_id = (self._uplink_id + 1) & 0xFFFFFFFF
-        self.emit(events.uplink_event(self.registry, device, uplink, gateway_eui, rxpk, self._uplink_id))
+        if len(answers) < MAX_FOPTS and self._status_due(device):
+            answers += bytes((mc.DEV_STATUS,))
+            session.status_requested_s = time.time()
+        codec_error = self._decode_object(device, up)
+        self.emit(up)
+        if codec_error is not None:  # after the `up` (ChirpStack: `up` without `object`, then this `log`)
+            self.emit(events.log_event(self.registry, device, integration.UPLINK_CODEC, codec_error,
+                                       {"deduplication_id": up.deduplication_id}))
+        self._status_events(device, mac, up.deduplication_id)
         item = device.queue.pop(0) if device.queue and session.pending_ack is None else None
         if item is None and not uplink.confirmed and not answers:
             return
         self._send_data(device, item, gateway_eui, rxpk["freq_hz"], rxpk["sf"], rxpk["bw_khz"],
                         tmst_us=rxpk["tmst_us"] + RX1_DELAY_US, ack=uplink.confirmed, fopts=answers)
+
+    def _resolve_ack(self, device: Device, acked: bool, deduplication_id: str) -> None:
+        """A Class C confirmed downlink waits for its ACK until class_c_timeout (the timer NACKs it); in
+        Class A the next uplink decides, ACK bit or not (ChirpStack's downlink/data.rs behaves so)."""
+        session = device.session
+        if session is None or session.pending_ack is None or not (acked or session.ack_timer is None):
+            return
+        item_id, fcnt_down = session.pending_ack
+        session.pending_ack = None
+        self._cancel_ack_timer(session)
+        self.emit(events.ack_event(self.registry, device, item_id, acked, fcnt_down, deduplication_id))
+
+    def _status_events(self, device: Device, mac: bytes, deduplication_id: str) -> None:
+        """A `status` event for a DevStatusAns among the uplink's MAC commands."""
+        for cid, payload in mc.split(mac, mc.UP_LENGTH):
+            if cid == mc.DEV_STATUS and len(payload) == 2:
+                margin_db = payload[1] & 0x3F
+                margin_db = margin_db - 64 if margin_db >= 32 else margin_db  # 6-bit two's complement
+                self.emit(events.status_event(self.registry, device, deduplication_id, payload[0], margin_db))
+
+    def _status_due(self, device: Device) -> bool:
+        interval_s = self.dev_status_interval_s
+        if interval_s is None:
+            profile = self.registry.profiles.get(device.profile_id)
+            if profile is None or profile.device_status_req_interval <= 0:
+                return False
+            interval_s = 86400 / profile.device_status_req_interval
+        last_s = device.session.status_requested_s if device.session is not None else None
+        return last_s is None or time.time() - last_s >= interval_s
+
+    def _decode_object(self, device: Device, up: integration.UplinkEvent) -> str | None:
+        """Fill `object` with the profile codec's result; -> the codec's error text, or None."""
+        try:
+            decoded = codec.decode_uplink(self.registry.profiles.get(device.profile_id), up.f_port, up.data,
+                                          up.time.ToNanoseconds() / 1e9)
+        except codec.CodecError as exc:
+            return str(exc)
+        if decoded is not None:
+            up.object.update(decoded)
+        return None
 
     def _mac_answers(self, data: bytes, rxpk: dict[str, Any]) -> bytes:
         out = []
@@ -210,6 +267,7 @@ class NetworkServer:
                 if device.session is not None and device.session.pending_ack is not None \
                         and device.session.pending_ack[0] == item.id:
                     device.session.pending_ack = None
+                    self._cancel_ack_timer(device.session)
                 device.queue.insert(0, item)
 
     def enqueue(self, device: Device, item: api.DeviceQueueItem, flush: bool = False) -> str:
@@ -236,13 +294,46 @@ class NetworkServer:
             return
         item = device.queue.pop(0)
         self._send_data(device, item, session.gateway_eui, RX2_FREQ_HZ, RX2_SF, 125)
+        if item.confirmed:
+            timeout_s = self._class_c_timeout_s(device)
+            session.ack_timer = threading.Timer(timeout_s, self._ack_timed_out, (device, session.pending_ack))
+            session.ack_timer.daemon = True
+            session.ack_timer.start()
+
+    def _class_c_timeout_s(self, device: Device) -> float:
+        profile = self.registry.profiles.get(device.profile_id)
+        return float(profile.class_c_timeout) if profile is not None and profile.class_c_timeout > 0 \
+            else CLASS_C_TIMEOUT_S
+
+    def _ack_timed_out(self, device: Device, pending: tuple[str, int] | None) -> None:
+        """No ACK within class_c_timeout: the item is dropped with ack{acknowledged: false, deduplicationId: ""}
+        (ChirpStack never re-sends it; the application may enqueue it again)."""
+        with self.registry.lock:
+            session = device.session
+            if session is None or pending is None or session.pending_ack != pending:
+                return  # acknowledged meanwhile, rejoined, or put back after a gateway error
+            session.pending_ack = None
+            session.ack_timer = None
+            self.counts["ack_timeouts"] += 1
+            self.emit(events.ack_event(self.registry, device, pending[0], False, pending[1], deduplication_id=""))
+            self.send_class_c(device)
+
+    @staticmethod
+    def _cancel_ack_timer(session: Session) -> None:
+        if session.ack_timer is not None:
+            session.ack_timer.cancel()
+            session.ack_timer = None
 
     def _send_class_c_locked(self, device: Device) -> None:
         with self.registry.lock:
             self.send_class_c(device)
 
     def send_multicast(self, group: api.MulticastGroup, members: list[Device], item: Any) -> int:
-        """A Class C multicast frame (group keys and address) through every gateway that heard a member."""
+        """A Class C multicast frame (group keys and address) through every gateway that heard a member.
+
+        A gateway whose members sent an uplink in the last CLASS_C_LOCK_S transmits once their receive
+        windows are over (as for unicast Class C): a member in RX1/RX2 is not listening on the group's channel.
+        """
         with self.registry.lock:
             nwk = network.cmac_key(AES, bytes.fromhex(group.mc_nwk_s_key))
             app = network.cmac_key(AES, bytes.fromhex(group.mc_app_s_key))
@@ -250,9 +341,24 @@ class NetworkServer:
             group.f_cnt += 1
             frame = network.build_downlink(nwk, app, int(group.mc_addr, 16), f_cnt, fport=item.f_port,
                                            payload=bytes(item.data))
-            gateways = sorted({d.session.gateway_eui for d in members if d.session and d.session.gateway_eui})
-            for gateway_eui in gateways:
-                text = gwmp.txpk_json(frame, group.frequency or RX2_FREQ_HZ, 12 - group.dr if group.dr <= 5 else 7,
-                                      125, 14, None, True)
-                self.transmit(gateway_eui, text)
+            text = gwmp.txpk_json(frame, group.frequency or RX2_FREQ_HZ, 12 - group.dr if group.dr <= 5 else 7,
+                                  125, 14, None, True)
+            now_s = time.monotonic()
+            waits_s: dict[str, float] = {}
+            for device in members:
+                session = device.session
+                if session is not None and session.gateway_eui is not None:
+                    wait_s = session.last_uplink_s + CLASS_C_LOCK_S - now_s
+                    waits_s[session.gateway_eui] = max(waits_s.get(session.gateway_eui, 0.0), wait_s)
+            for gateway_eui, wait_s in sorted(waits_s.items()):
+                if wait_s > 0:
+                    timer = threading.Timer(wait_s, self._transmit_locked, (gateway_eui, text))
+                    timer.daemon = True
+                    timer.start()
+                else:
+                    self.transmit(gateway_eui, text)
             return f_cnt
+
+    def _transmit_locked(self, gateway_eui: str, text: str) -> None:
+        with self.registry.lock:
+            self.transmit(gateway_eui, text)

@@ -31,6 +31,9 @@ class Session:
         self.gateway_eui: str | None = None
         self.last_uplink_s = 0.0  # monotonic seconds of the last uplink (Class C waits out its RX windows)
         self.pending_ack: tuple[str, int] | None = None  # (queue item id, fcnt_down) of a confirmed downlink
+        self.status_requested_s: float | None = None  # wall (Unix) seconds of the last DevStatusReq
+        self.raw_keys: tuple[bytes, bytes] | None = None  # (NwkSKey, AppSKey) for the state file only
+        self.ack_timer: threading.Timer | None = None  # Class C: NACKs the pending confirmed downlink on timeout
 
 
 class Device:
@@ -92,6 +95,9 @@ class Registry:
             if known is not None:  # keep the session and counters of a device provisioned twice
                 device.session, device.last_dev_nonce = known.session, known.last_dev_nonce
                 device.join_nonce, device.queue = known.join_nonce, known.queue
+                device.profile_id = device.profile_id or known.profile_id
+                if device.session is not None:  # uplinks must find this object, not the one it replaces
+                    self.by_addr[device.session.dev_addr] = device
             self.devices[device.dev_eui] = device
 
     def new_dev_addr(self) -> int:

@@ -110,14 +110,17 @@ class AppBase:
             self.handle_downlink(fport, payload)
 
     def handle_downlink(self, fport, payload):
+        result, crc = self.run_command(fport, payload)
+        self._ack(fport, result, crc)
+
+    def run_command(self, fport, payload):
+        """Decode and apply one command -> (config_ack result, CRC-16 of the command as applied or 0)."""
         codec = self.codec
         try:
             decoded = codec.decode(fport, payload, self.DEVICE, direction="down")
         except codec.CodecError as exc:
-            result = UNKNOWN_COMMAND if not self._is_command_port(fport) else MALFORMED
             self.log("downlink fport %d rejected: %s" % (fport, exc))
-            self._ack(fport, result, 0)
-            return
+            return (UNKNOWN_COMMAND if not self._is_command_port(fport) else MALFORMED), 0
         message = decoded["message"]
         fields = decoded["fields"]
         result, applied = self.apply_command(message, fields)
@@ -125,7 +128,7 @@ class AppBase:
         if result == APPLIED:
             crc = codec.crc16(codec.encode(self.DEVICE, message, applied)[1])
         self.log("command %s: %s" % (message, result))
-        self._ack(fport, result, crc)
+        return result, crc
 
     def _is_command_port(self, fport):
         from tingcodec import catalogue

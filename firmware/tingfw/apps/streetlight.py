@@ -3,15 +3,17 @@
 The light level is decided each step, highest priority first:
 1. a set_level command (with fade, for duration_s, or until the next command when 0);
 2. no network contact (no downlink or ack) for failsafe_after_s, or not joined -> failsafe level;
-3. a valid network time and a schedule -> the schedule's level (clock points in UTC as the
-   catalogue defines them; sunset/sunrise points from the configured location);
-4. otherwise the default level (no valid time yet, or an empty schedule).
+3. a schedule: with a valid network time, the schedule's level (weekdays and clock points in local
+   time of the configured time_zone, Europe/Copenhagen by default; sunset/sunrise points from the
+   configured location); without one (never synced, or a week since the last DeviceTimeAns) the
+   failsafe level: a schedule we cannot follow is a fault;
+4. otherwise the default level (an empty schedule, or no point at or before now).
 Presence dimming then applies to levels 2-4: while the lamp is on it burns at low_level_pct
 and rises to high_level_pct for hold_s after each detection.
 """
 
 from tingfw.apps.base import APPLIED, MALFORMED, AppBase, clamp
-from tingfw.localtime import gps_to_unix, sun_times_min, weekday
+from tingfw.localtime import gps_to_unix, sun_times_min, utc_offset_s, wall_to_unix, weekday
 
 TIME_VALID_MS = 7 * 86400 * 1000  # a crystal drifts; after a week without sync we stop trusting it
 TIME_RETRY_MS = 600 * 1000
@@ -21,13 +23,22 @@ SETTLE_MS = 3000  # a driver needs a moment after a level change before its powe
 POLL_IDLE_MS = 1000
 POLL_FADING_MS = 100
 PRESENCE_FADE_MS = 1000
+MAX_GROUP_ACKS = 4  # pending config_acks of group commands; more are applied but not answered
 
 
 class StreetlightApp(AppBase):
     DEVICE = "streetlight"
 
-    def __init__(self, settings, link, codec, clock, store, dimmer, meter, pir=None, log=None, settings_store=None):
+    def __init__(self, settings, link, codec, clock, store, dimmer, meter, pir=None, log=None, settings_store=None,
+                 random_bits=None):
         AppBase.__init__(self, settings, link, codec, clock, store, log, settings_store)
+        if random_bits is None:
+            import random
+
+            random_bits = random.getrandbits
+        self._bits = random_bits
+        self.group = getattr(link, "multicast", None)  # the multicast session, if the link has one
+        self.group_acks = []  # [(due uptime ms, fport, result, crc)]: config_acks of group commands, spread out
         self.dimmer = dimmer
         self.meter = meter
         self.pir = pir
@@ -42,6 +53,7 @@ class StreetlightApp(AppBase):
         self.changed_ms = 0
         self.last_contact_ms = 0
         self.unix_base = None  # (unix seconds, uptime ms) from the last network time
+        self._schedule_cache = None  # (unix minute, settings, level)
         self.last_time_try_ms = None
         self.time_requested = False
         self.last_presence_ms = None
@@ -86,33 +98,49 @@ class StreetlightApp(AppBase):
 
     # -- level decision --------------------------------------------------------------
     def schedule_level(self, unix_s):
-        """Level of the latest schedule point at or before unix_s (looking back a week), or None."""
+        """Level of the latest schedule point at or before unix_s (looking back a week), or None.
+
+        Days and clock points are local wall-clock time in the configured zone (wall_to_unix settles
+        the skipped and the repeated hour); sunset/sunrise points are instants, whatever the zone.
+        """
         points = self.settings["schedule"]
         if not points:
             return None
-        today = unix_s // 86400
-        now_min = unix_s // 60
-        best_min = None
+        zone = self.settings["time_zone"]
+        today = (unix_s + utc_offset_s(unix_s, zone)) // 86400  # the local date
+        best = None  # (instant s, local minute): ties (two points in the skipped hour) go to the later one
         best_level = None
-        for back in range(8):
+        for back in range(-1, 8):  # from tomorrow: a sunrise point up to 12 h early may already be due
             day = today - back
             day_bit = 1 << weekday(day)
             sun = None
             for point in points:
                 if not point["days_mask"] & day_bit:
                     continue
-                minute = point["time_min"]
+                minute = day * 1440 + point["time_min"]
                 if point["anchor"]:
                     if sun is None:
                         sun = sun_times_min(day, self.settings["latitude_deg"], self.settings["longitude_deg"])
-                    minute += sun[1] if point["anchor"] == 1 else sun[0]
-                at_min = day * 1440 + minute
-                if at_min <= now_min and (best_min is None or at_min > best_min):
-                    best_min = at_min
+                    at_s = (minute + (sun[1] if point["anchor"] == 1 else sun[0])) * 60
+                else:
+                    at_s = wall_to_unix(minute * 60, zone)
+                if at_s <= unix_s and (best is None or (at_s, minute) > best):
+                    best = (at_s, minute)
                     best_level = point["level_pct"]
-            if best_min is not None and best_min >= day * 1440 - 720:
-                break  # nothing on an earlier day can be later than this (offsets stay within +-12 h)
+            # Anything on an earlier local day is before day + 12 h UTC (sun point + 720 min at most;
+            # clock points of our zones end before the day starts in UTC): nothing left to find.
+            if best is not None and best[0] >= day * 86400 + 43200:
+                break
         return best_level
+
+    def _scheduled_level(self, unix_s):
+        """schedule_level, computed once per minute (points and DST changes fall on whole minutes)."""
+        minute = unix_s // 60
+        cached = self._schedule_cache
+        if cached is None or cached[0] != minute or cached[1] is not self.settings:
+            cached = (minute, self.settings, self.schedule_level(unix_s))
+            self._schedule_cache = cached
+        return cached[2]
 
     def target_level(self, now_ms):
         settings = self.settings
@@ -126,9 +154,10 @@ class StreetlightApp(AppBase):
             level = settings["failsafe_level_pct"]
         else:
             level = None
-            unix_s = self.unix_now()
-            if unix_s is not None:
-                level = self.schedule_level(unix_s)
+            if settings["schedule"]:
+                unix_s = self.unix_now()
+                # A schedule without a trustworthy clock cannot be followed: burn the fail-safe level.
+                level = settings["failsafe_level_pct"] if unix_s is None else self._scheduled_level(unix_s)
             if level is None:
                 level = settings["default_level_pct"]
         if settings["hold_s"] and level > 0:
@@ -202,6 +231,8 @@ class StreetlightApp(AppBase):
 
     # -- uplinks ---------------------------------------------------------------------
     def _uplinks(self, now_ms):
+        if self.group_acks:
+            self._send_group_acks(now_ms)
         if self.fault_pending:
             result = self.send("lamp_failure", {
                 "lamp_failure": bool(self.fault_pending & 1), "driver_failure": bool(self.fault_pending & 2),
@@ -247,6 +278,10 @@ class StreetlightApp(AppBase):
             downlinks = self.link.poll(wait_ms)
             if downlinks:
                 self.handle_downlinks(downlinks)
+            if self.group is not None:
+                frames = self.group.take()
+                if frames:
+                    self.handle_group_commands(frames)
         else:
             self.clock.sleep_ms(wait_ms)
             self.ensure_joined()
@@ -274,6 +309,26 @@ class StreetlightApp(AppBase):
     def handle_downlink(self, fport, payload):
         self.last_contact_ms = self.uptime_ms
         AppBase.handle_downlink(self, fport, payload)
+
+    def handle_group_commands(self, frames):
+        """Multicast commands: applied like unicast ones, but never answered at once. Every lamp of a
+        street hears the same frame; answering together would collide on air (and cost each lamp its
+        duty cycle at once), so each schedules its config_ack a random 0..group_ack_spread_s later."""
+        now_ms = self._tick()
+        spread_ms = self.settings["group_ack_spread_s"] * 1000
+        for fport, payload in frames:
+            self.last_contact_ms = now_ms  # a frame with a valid MIC: the network is there
+            self.log("group command on fport %d" % fport)
+            result, crc = self.run_command(fport, payload)
+            if spread_ms and len(self.group_acks) < MAX_GROUP_ACKS:
+                self.group_acks.append((now_ms + self._bits(30) % spread_ms, fport, result, crc))
+
+    def _send_group_acks(self, now_ms):
+        for item in self.group_acks:
+            if now_ms >= item[0]:
+                self.group_acks.remove(item)
+                self._ack(item[1], item[2], item[3])
+                return  # at most one per step: the next waits for its own turn
 
     def apply_command(self, message, fields):
         if message == "set_level":

@@ -29,7 +29,7 @@ class AtTimeout(AtModemError):
 
 class SendResult:
     def __init__(self, fcnt_up, acked, downlinks, fpending):
-        self.fcnt_up = fcnt_up  # None where the module does not tell
+        self.fcnt_up = fcnt_up  # None where unknown (see each dialect's send)
         self.acked = acked  # True/False for a confirmed uplink, None otherwise
         self.downlinks = downlinks  # [(fport, bytes)]
         self.fpending = fpending  # the network has more to send; None where the module does not tell
@@ -49,10 +49,10 @@ def _eui_hex(value):
 class _AtLink:
     """Line reading, command/response exchange and downlink collection shared by both dialects."""
 
-    parse_downlink = None  # set by each dialect
-
-    def __init__(self, uart, clock, join_timeout_ms=30000, send_timeout_ms=40000, command_timeout_ms=2000):
+    def __init__(self, uart, clock, parse_downlink, join_timeout_ms=30000, send_timeout_ms=40000,
+                 command_timeout_ms=2000):
         self.uart = uart
+        self._parse_downlink = parse_downlink  # each dialect's downlink line grammar
         self.clock = clock
         self.join_timeout_ms = join_timeout_ms
         self.send_timeout_ms = send_timeout_ms
@@ -61,6 +61,8 @@ class _AtLink:
         self.ignored_lines = 0  # lines no table knew: counted, never fatal
         self._buffer = b""
         self._downlinks = []
+        self._time_wanted = False  # request_device_time() was called: ask on the next send
+        self._time_anchor = None  # (GPS seconds, ticks_ms when read)
 
     # -- lines -------------------------------------------------------------
     def _read_line(self):
@@ -89,12 +91,21 @@ class _AtLink:
             line = self._read_line()
             if line is None:
                 return
-            self._take_downlink(line)
+            if not self._take_downlink(line):
+                self._unsolicited(line)
+
+    def _unsolicited(self, line):
+        """Dialect hook: a line outside any command that is not a downlink."""
+        self.ignored_lines += 1
+
+    def _take_event(self, line):
+        """Dialect hook: True if line is an asynchronous event the dialect keeps (not a command's answer)."""
+        return False
 
     def _take_downlink(self, line):
-        found = self.parse_downlink(line)
+        found = self._parse_downlink(line)
         if found is None:
-            return False
+            return self._take_event(line)
         self._downlinks.append(found)
         return True
 
@@ -134,7 +145,7 @@ class _AtLink:
             if line is None:
                 self.clock.sleep_ms(_READ_PAUSE_MS)
             elif not self._take_downlink(line):
-                self.ignored_lines += 1
+                self._unsolicited(line)
 
     def _raise_on_error(self, events, label):
         for event in events:
@@ -164,8 +175,28 @@ class _AtLink:
         self._drain()
         return self._take_downlinks()
 
+    def request_device_time(self):
+        """Ask the network for its time (DeviceTimeReq); it rides on the next send(), as in lorawan.Device."""
+        self._time_wanted = True
+
     def network_time(self):
-        return None  # neither dialect's time request is wired up (see README)
+        """GPS epoch seconds from the module's last DeviceTimeAns, advanced by the local clock; None before."""
+        anchor = self._time_anchor
+        if anchor is None:
+            return None
+        return anchor[0] + (self.clock.ticks_ms() - anchor[1]) // 1000
+
+    def _set_time(self, gps_s):
+        if gps_s is not None:
+            self._time_anchor = (gps_s, self.clock.ticks_ms())
+            self._time_wanted = False
+
+    def _try(self, method, *args):
+        """method(*args), or None if the module refused or stayed silent: time is never worth an uplink."""
+        try:
+            return method(*args)
+        except AtModemError:
+            return None
 
     def _check_send(self, fport, payload):
         if not self.joined:
@@ -177,10 +208,8 @@ class _AtLink:
 class WioE5(_AtLink):
     """Seeed Wio-E5 / LoRa-E5 factory AT firmware (9600 8N1)."""
 
-    parse_downlink = staticmethod(p.parse_wio_downlink)
-
     def __init__(self, uart, clock, **timeouts):
-        _AtLink.__init__(self, uart, clock, **timeouts)
+        _AtLink.__init__(self, uart, clock, p.parse_wio_downlink, **timeouts)
         self._fport = None
 
     def _expect_echo(self, command, name, label=None):
@@ -230,12 +259,20 @@ class WioE5(_AtLink):
         if fport != self._fport:
             self._expect_echo("AT+PORT=%d" % fport, "PORT")
             self._fport = fport
+        # LoRa-E5 AT Command Specification v1.0 (files.seeedstudio.com/products/317990687/res/LoRa-E5 AT
+        # Command Specification_V1.0 .pdf), AT+LW=DTR: a buffered DeviceTimeReq sent with the next
+        # MSG/CMSG/MSGHEX/CMSGHEX; the answer sets the module RTC, read back with AT+RTC=FULL.
+        asked_time = self._time_wanted and self._try(self._expect_echo, "AT+LW=DTR", "LW")
         name = "CMSGHEX" if confirmed else "MSGHEX"
         events = self._command('AT+%s="%s"' % (name, _hex(payload)), "AT+" + name, p.WIO_SEND,
                                self.send_timeout_ms, (p.DONE,), lambda line: p.wio_body(line, name))
         self._raise_on_error(events, "AT+" + name)
         acked = (p.ACK in events) if confirmed else None
-        return SendResult(self._uplink_counter(), acked, self._take_downlinks(), p.FPENDING in events)
+        result = SendResult(self._uplink_counter(), acked, self._take_downlinks(), p.FPENDING in events)
+        if asked_time and p.RX_WINDOW in events:  # a downlink came back: it may carry the DeviceTimeAns
+            body = self._try(self._expect_echo, "AT+RTC=FULL", "RTC")
+            self._set_time(p.parse_wio_rtc(body) if body else None)
+        return result
 
     def _uplink_counter(self):
         # '+LW: ULDL, <up>, <down>': the counter for the next uplink, so the one just sent is up - 1
@@ -249,17 +286,19 @@ class WioE5(_AtLink):
 class Rui3(_AtLink):
     """RAK3172 (and other RUI3 modules): 115200 baud, answers OK/AT_* then +EVT: events."""
 
-    parse_downlink = staticmethod(p.parse_rui3_downlink)
-
-    def __init__(self, uart, clock, linger_ms=300, **timeouts):
-        _AtLink.__init__(self, uart, clock, **timeouts)
+    def __init__(self, uart, clock, linger_ms=300, ltime_day_first=True, **timeouts):
+        _AtLink.__init__(self, uart, clock, p.parse_rui3_downlink, **timeouts)
         self.linger_ms = linger_ms  # RUI3 may print RX events just after TX_DONE
+        self.ltime_day_first = ltime_day_first  # how to read an ambiguous AT+LTIME date like 01/02/2026
         self._confirmed = None
+        self._time_event = None  # TIME_OK / TIME_FAILED seen since the last send started
+        self._fcnt_next = None  # counted here since our join: RUI3 has no AT command that reads FCntUp
 
     def _set(self, command, label=None):
         label = label or command.split("=")[0]
         events = self._command(command, label, p.RUI3_COMMAND, self.command_timeout_ms, (p.OK,))
         self._raise_on_error(events, label)
+        return events
 
     def configure(self, dev_eui, join_eui, app_key, band=4, device_class="A"):
         """band 4 = EU868 (RUI3 AT+BAND codes). The module must already be in LoRaWAN mode (AT+NWM=1)."""
@@ -278,16 +317,61 @@ class Rui3(_AtLink):
                                (p.JOINED, p.JOIN_FAILED))
         if p.ERROR in events:
             raise AtModemError("module refused AT+JOIN")
-        return p.JOINED in events
+        if p.JOINED in events:
+            self._fcnt_next = 0  # a join restarts FCntUp at 0
+            return True
+        return False
+
+    def _take_event(self, line):
+        event = p.classify(line, p.RUI3_TIME_EVENTS)
+        if event is None:
+            return False
+        self._time_event = event
+        return True
+
+    def _unsolicited(self, line):
+        # RUI3 sends an empty uplink on its own after a confirmed downlink or FPending (service_lora.c):
+        # its TX result arrives outside our commands and still uses a counter.
+        if self._fcnt_next is not None and p.classify(line, p.RUI3_SEND) in (p.TX_DONE, p.ACK, p.NO_ACK):
+            self._fcnt_next += 1
+        else:
+            self.ignored_lines += 1
 
     def send(self, fport, payload, confirmed=False):
         self._check_send(fport, payload)
         if confirmed != self._confirmed:
             self._set("AT+CFM=%d" % (1 if confirmed else 0))
             self._confirmed = confirmed
+        # RAK3172 AT Command Manual, AT+TIMEREQ / AT+LTIME (docs.rakwireless.com/Product-Categories/WisDuo/
+        # RAK3172-Evaluation-Board/AT-Command-Manual/#at-timereq): AT+TIMEREQ=1 makes the next uplink carry
+        # DeviceTimeReq; '+EVT:TIMEREQ_OK' follows the uplink; AT+LTIME=? then prints the UTC time.
+        asked_time = self._time_wanted and self._try(self._set, "AT+TIMEREQ=1") is not None
+        self._time_event = None
         events = self._command("AT+SEND=%d:%s" % (fport, _hex(payload)), "AT+SEND", p.RUI3_SEND,
                                self.send_timeout_ms, (p.TX_DONE, p.ACK, p.NO_ACK))
         self._raise_on_error(events, "AT+SEND")
+        fcnt = self._fcnt_next
+        if fcnt is not None:
+            self._fcnt_next = fcnt + 1
         self._linger(self.linger_ms)
         acked = (p.ACK in events) if confirmed else None
-        return SendResult(None, acked, self._take_downlinks(), None)
+        result = SendResult(fcnt, acked, self._take_downlinks(), None)
+        if asked_time and self._time_event == p.TIME_OK:
+            self._read_local_time()
+        return result
+
+    def _read_local_time(self):
+        lines = []
+
+        def keep(line):
+            lines.append(line)
+            return line
+
+        events = self._try(self._command, "AT+LTIME=?", "AT+LTIME", p.RUI3_COMMAND, self.command_timeout_ms,
+                           (p.OK,), keep)
+        if events and p.OK in events:
+            for line in lines:
+                gps_s = p.parse_rui3_ltime(line, self.ltime_day_first)
+                if gps_s is not None:
+                    self._set_time(gps_s)
+                    return

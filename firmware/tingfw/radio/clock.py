@@ -7,10 +7,8 @@ wall clock: with time_scale=10 an RX1 delay of 1000 ms lasts 100 ms of real time
 
 import time
 
-try:
-    _monotonic_ns = time.monotonic_ns  # CPython
-except AttributeError:
-    _monotonic_ns = None  # MicroPython: ticks_ms, unwrapped below
+# CPython has monotonic_ns; MicroPython has not (its ticks_ms is unwrapped below).
+_monotonic_ns = getattr(time, "monotonic_ns", None)
 
 
 class SystemClock:
@@ -37,6 +35,12 @@ class SystemClock:
     def sleep_ms(self, ms):
         if ms > 0:
             time.sleep(ms / self.time_scale / 1000)
+
+    def epoch_ms(self):
+        """The real-time clock in ms (scaled like ticks_ms): unlike ticks_ms it keeps counting through a
+        reset on boards whose RTC runs on (ESP32 deep sleep), so the MAC's restored duty-cycle ledger
+        sees the time asleep (lorawan/README.md)."""
+        return int(time.time_ns() // 1000000 * self.time_scale)
 
 
 class ManualClock:

@@ -15,7 +15,7 @@ time-scaled clock scales the protocol timing too.
 import socket
 import time
 
-from lorawan.airtime import time_on_air_us  # pure PHY arithmetic shared with the MAC
+from loraphy.airtime import time_on_air_us  # PHY arithmetic below both the MAC and the radios
 
 from tingfw.radio import gwmp
 

@@ -192,34 +192,40 @@ def test_boot_builds_streetlight_on_a_wio_e5_board():
 def test_watchdog_fed_through_a_silent_sf12_join_on_rp2040():
     import lorawan
     from lorawan.aes import aes_factory
+    from tingfw.radio.fake_modem import FakeLoraModem
     from tingfw.radio.sx12xx import Sx12xxRadio
 
     clock = FakeClock()
+    hardware = FakeHardware(clock)
     wdt = FakeWatchdog(8300, clock)
-    fed_clock = WatchdogClock(clock, wdt, 1000)
-
-    class SilentModem:  # micropython-lib lora-sync API: nothing ever answers
-        def configure(self, cfg):
-            self.sf = cfg["sf"]
-
-        def send(self, payload):
-            clock.advance(1500 if self.sf == 12 else 100)  # blocking TX
-            return clock.ticks_ms()
-
-        def recv(self, timeout_ms=None):
-            clock.advance(timeout_ms)
-            return None
-
-        def sleep(self):
-            pass
-
-    radio = Sx12xxRadio(SilentModem(), fed_clock, hw_ticks_ms=clock.ticks_ms, ticks_diff=lambda a, b: a - b)
+    fed_clock = WatchdogClock(clock, wdt, 8300 // 4, light_sleep=hardware.radio_light_sleep())
+    modem = FakeLoraModem(clock)  # nothing ever answers
+    radio = Sx12xxRadio(modem, fed_clock, hw_ticks_ms=clock.ticks_ms, ticks_diff=lambda a, b: a - b,
+                        light_sleep=fed_clock.light_sleep_ms)
     device = lorawan.Device(radio, fed_clock, FakeStore(), aes_factory(), bytes(8), bytes(8), bytes(16))
     assert device.join(attempts=6) is False  # DR5 .. DR0 (SF12): 5 s / 6 s join-accept waits each
     assert clock.now_ms > 6 * 6000
-    assert wdt.longest_gap_ms <= 2600, wdt.longest_gap_ms
+    assert wdt.longest_gap_ms <= 8300 // 4 + 100, wdt.longest_gap_ms
+    # the MCU light-slept through the RX delays, the time on air and the windows, never past a slice
+    assert max(hardware.light_sleeps) <= 8300 // 4, hardware.light_sleeps
+    assert sum(hardware.light_sleeps) > 0.9 * 6 * 6000, sum(hardware.light_sleeps)
     starving = WatchdogClock(clock, FakeWatchdog(8300, clock), slice_ms=10000)
     mpytest.raises(AssertionError, starving.sleep_ms, 20000)  # the check itself can fail
+
+
+def test_light_sleep_is_wired_for_battery_devices_with_the_own_mac_only():
+    def fed_clock_of(raw):
+        clock = FakeClock()
+        return _start(raw, FakeHardware(clock), clock, FakeLink(clock=clock))[3]
+
+    assert fed_clock_of(dict(GOOD)).light_sleep_ms is not None
+    lifebuoy = dict(GOOD, device="lifebuoy", board="pico_waveshare_sx1262", sensors={}, thresholds={})
+    lifebuoy.pop("intervals")
+    assert fed_clock_of(lifebuoy).light_sleep_ms is not None
+    assert fed_clock_of(dict(GOOD, board="xiao_esp32c3_wio_e5")).light_sleep_ms is None  # AT modem: UART awake
+    streetlight = dict(GOOD, device="streetlight", sensors={}, thresholds={})
+    streetlight.pop("intervals")
+    assert fed_clock_of(streetlight).light_sleep_ms is None  # mains powered, Class C
 
 
 mpytest.main(globals())

@@ -1,62 +1,8 @@
-# Streetlight app behaviour under the real MicroPython interpreter: Class C polls on a fake link,
-# a fake PWM dimmer, a fake BL0937 pulse counter that follows the lamp's power, a fake clock.
+# Streetlight app behaviour under the real MicroPython interpreter (the rig: streetlight_rig.py).
+# Schedule and local-time tests: mpy_streetlight_schedule.py.
 import mpytest
 import tingcodec
-from tingfw import boards, config
-from tingfw.apps.streetlight import StreetlightApp
-from tingfw.drivers.bl0937 import EnergyMeter
-from tingfw.drivers.dimmer import Dimmer
-from tingfw.drivers.switch import Switch
-from tingfw.fakes import FakeClock, FakeCounter, FakeLink, FakePin, FakePwm, FakeStore
-from tingfw.localtime import days_from_civil
-
-KEYS = {"dev_eui": "0011223344556677", "join_eui": "0000000000000000", "app_key": "00112233445566778899aabbccddeeff"}
-JOULES_PER_PULSE = 1.7
-LAMP_W = 60  # at 100 %
-
-
-def gps_at(year, month, day, hour, minute):
-    unix_s = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60
-    return unix_s - 315964800 + 18
-
-
-class Rig:
-    def __init__(self, **groups):
-        raw = {"device": "streetlight", "board": "heltec_wifi_lora32_v3"}
-        raw.update(KEYS)
-        raw.update(groups)
-        self.settings = config.validate(raw, boards.board_names())["settings"]
-        self.clock = FakeClock()
-        self.link = FakeLink(clock=self.clock)
-        self.store = FakeStore()
-        self.pwm = FakePwm()
-        self.dimmer = Dimmer(self.pwm, FakePin(), min_on_level=0)
-        self.counter = FakeCounter(self.clock, JOULES_PER_PULSE)
-        self.lamp_ok = True
-        self.pir_pin = FakePin(0, clock=self.clock)
-        self.app = StreetlightApp(self.settings, self.link, tingcodec, self.clock, self.store, self.dimmer,
-                                  EnergyMeter(self.counter, self.clock, JOULES_PER_PULSE), Switch(self.pir_pin, 1))
-
-    def run_s(self, seconds):
-        end_ms = self.app.uptime_ms + seconds * 1000
-        while self.app.uptime_ms < end_ms:
-            # The lamp draws power in proportion to its level (a failed lamp draws nothing).
-            self.counter.count()
-            self.counter.power_w = LAMP_W * (self.dimmer.level or 0) / 100 if self.lamp_ok else 0
-            self.app.step()
-
-    def level(self):
-        return self.dimmer.level
-
-    def messages(self, start=0):
-        out = []
-        for fport, payload, confirmed in self.link.sent[start:]:
-            decoded = tingcodec.decode(fport, payload, "streetlight", direction="up")
-            out.append((decoded["message"], decoded["fields"], confirmed))
-        return out
-
-    def command(self, message, fields):
-        self.link.class_c.append([tingcodec.encode("streetlight", message, fields)])
+from streetlight_rig import Rig
 
 
 def test_boot_without_time_burns_the_default_level_and_reports():
@@ -92,41 +38,6 @@ def test_set_level_without_duration_holds_until_next_command():
     rig.command("set_level", {"level_pct": 55})
     rig.run_s(2)
     assert rig.level() == 55
-
-
-def test_weekly_schedule_on_network_time():
-    schedule = [{"level_pct": 80, "time_min": 18 * 60, "anchor": "clock", "days_mask": 127},
-                {"level_pct": 30, "time_min": 23 * 60, "anchor": "clock", "days_mask": 0x1F},  # Mon-Fri
-                {"level_pct": 0, "time_min": 6 * 60, "anchor": "clock", "days_mask": 127}]
-    rig = Rig(schedule=schedule)
-    rig.link.gps_time_s = gps_at(2026, 11, 23, 22, 50)  # a Monday, 22:50 UTC
-    rig.app.start()
-    rig.run_s(2)
-    assert rig.level() == 80
-    rig.run_s(11 * 60)  # 23:01
-    assert rig.level() == 30
-    rig.run_s(7 * 3600)  # 06:01 Tuesday
-    assert rig.level() == 0
-
-
-def test_schedule_weekend_and_sunset_anchor():
-    schedule = [{"level_pct": 100, "time_min": 0, "anchor": "sunset", "days_mask": 127},
-                {"level_pct": 0, "time_min": 0, "anchor": "sunrise", "days_mask": 127}]
-    rig = Rig(schedule=schedule, location={"latitude_deg": 55.68, "longitude_deg": 12.57})
-    rig.link.gps_time_s = gps_at(2026, 12, 20, 12, 0)  # a Sunday noon UTC; Copenhagen sunset ~14:38 UTC
-    rig.app.start()
-    rig.run_s(2)
-    assert rig.level() == 0
-    rig.run_s(3 * 3600)  # 15:00 UTC
-    assert rig.level() == 100
-
-
-def test_no_valid_time_uses_default_even_with_schedule():
-    schedule = [{"level_pct": 0, "time_min": 0, "anchor": "clock", "days_mask": 127}]
-    rig = Rig(schedule=schedule, thresholds={"default_level_pct": 90})
-    rig.app.start()
-    rig.run_s(5)
-    assert rig.level() == 90
 
 
 def test_presence_dimming_with_hold_time():

@@ -1,6 +1,7 @@
 # lorawan.Device end to end against lorawan.network through an in-memory radio (MicroPython + CPython).
 import mpytest
 import simnet
+from loraphy.airtime import time_on_air_ms
 from lorawan import maccommands as mc
 from lorawan.errors import NotJoined, PayloadTooLarge
 
@@ -115,6 +116,30 @@ def test_class_c_listens_on_rx2_after_uplink():
     class_a, radio_a, net_a, clock_a, store_a = joined()
     class_a.send(2, b"x")
     assert radio_a.listening is None and radio_a.sleeps > 0
+
+
+def test_class_c_listens_on_rx2_between_uplink_and_rx1():
+    device, radio, net, clock, store = joined(device_class="C")
+    net.rxc_delay_ms = 300  # the network answers on RX2 300 ms after the uplink ended
+    result = device.send(2, b"x")
+    tx_end = radio.sent[-1][0] + time_on_air_ms(len(radio.sent[-1][1]), radio.sent[-1][3], 125)
+    assert (tx_end, 869525000, 12) in radio.listen_log, (tx_end, radio.listen_log)
+    assert result.downlinks == [(7, b"rxc%d" % result.fcnt_up)], result.downlinks
+    assert radio.listening == (869525000, 12, 125)  # and continuously again after the windows
+    net.rxc_delay_ms = None
+    net.queue.append((5, b"rx1", b"", False))
+    assert device.send(2, b"y").downlinks == [(5, b"rx1")]  # RX1 still opens after the RX2 listening
+    class_a, radio_a, net_a, clock_a, store_a = joined()
+    net_a.rxc_delay_ms = 300
+    assert class_a.send(2, b"x").downlinks == [] and radio_a.listen_log == []  # Class A does not listen
+
+
+def test_class_c_frame_on_rx2_overlapping_rx1_skips_rx1():
+    device, radio, net, clock, store = joined(device_class="C")
+    device.session.dr = 5
+    net.rxc_delay_ms = 900  # an SF12 frame from 900 ms lasts past RX1 (1000 ms) and RX2 (2000 ms)
+    result = device.send(2, b"x")
+    assert result.downlinks == [(7, b"rxc%d" % result.fcnt_up)]
 
 
 def _fopts_exchange(device, net, fopts, payload=b"u"):
@@ -249,7 +274,7 @@ def test_back_to_back_uplinks_keep_each_sub_band_under_one_percent():
     for _ in range(60):
         device.send(2, bytes(10))
     frames = radio.sent[first:]
-    from lorawan.airtime import time_on_air_ms
+    from loraphy.airtime import time_on_air_ms
     # RP002's off-time rule: after a frame of airtime T the band stays closed for T x (1/1% - 1)
     airtimes = [time_on_air_ms(len(f[1]), f[3], f[4]) for f in frames]
     for i in range(1, len(frames)):
@@ -264,7 +289,7 @@ def test_join_retries_respect_backoff_and_never_reuse_dev_nonce():
     net.answer_joins = False
     assert not device.join(attempts=40)
     starts = [s[0] for s in radio.sent]
-    from lorawan.airtime import time_on_air_ms
+    from loraphy.airtime import time_on_air_ms
     hour_airtime = sum(time_on_air_ms(23, s[3], s[4]) for s in radio.sent if s[0] - starts[0] < 3600000)
     assert hour_airtime <= 36000
     assert len(set(net.used_dev_nonces)) == 40
@@ -286,6 +311,82 @@ def test_restore_after_reboot_resumes_without_reusing_counters():
     assert net.uplinks[-1].payload == b"after"
     # rejoin after reboot uses the next DevNonce
     assert reborn.join() and net.used_dev_nonces == [0, 1]
+
+
+def test_reboot_keeps_the_duty_cycle_ledger():
+    device, radio, net, clock, store = joined()
+    device.adr = False
+    device.session.dr = 0
+    device.send(2, bytes(10))
+    last = radio.sent[-1]
+    off_ms = 100 * time_on_air_ms(len(last[1]), last[3], last[4])
+    clock.now += 1000
+    reborn, radio2 = simnet.make(store=store, net=net, clock=clock)[:2]
+    assert reborn.time_until_send_ms() == last[0] + off_ms - clock.now > 0  # a clock that went on: exact
+    reborn.adr = False
+    reborn.send(2, b"after")
+    assert radio2.sent[-1][0] >= last[0] + off_ms
+    assert "airtime.a" in store.files  # no RTC store: the ledger went to flash
+    restarted = simnet.Clock()  # a clock that restarted at the reboot cannot show the time off: zero
+    reborn = simnet.make(store=store, net=net, clock=restarted)[0]
+    last = radio2.sent[-1]
+    assert reborn.time_until_send_ms() == 100 * time_on_air_ms(len(last[1]), last[3], last[4])
+
+
+class RtcClock(simnet.Clock):
+    """ticks_ms restarts with each boot; epoch_ms is a real-time clock that runs on (ESP32 deep sleep)."""
+
+    def __init__(self, epoch_ms):
+        simnet.Clock.__init__(self)
+        self.epoch_at_start = epoch_ms
+
+    def epoch_ms(self):
+        return self.epoch_at_start + self.now - 1000  # simnet.Clock starts at 1000
+
+
+def test_deep_sleep_wake_sees_the_time_asleep_through_the_rtc():
+    clock = RtcClock(10 ** 12)
+    device, radio, net = simnet.make(clock=clock)[:3]
+    assert device.join()
+    device.adr = False
+    device.session.dr = 0
+    device.send(2, bytes(10))
+    left_ms = device.time_until_send_ms()
+    assert left_ms > 100000
+    store = device._persist.flash_session.store
+    for asleep_ms, expected_ms in ((3600000, 0), (20000, left_ms - 20000)):  # a timer wake, an early pin wake
+        woken = RtcClock(clock.epoch_ms() + asleep_ms)  # ticks start again; the RTC went on
+        reborn = simnet.make(store=store, net=net, clock=woken)[0]
+        assert reborn.time_until_send_ms() == expected_ms, (asleep_ms, reborn.time_until_send_ms())
+
+
+def test_reboot_keeps_the_join_backoff():
+    from lorawan.joinbackoff import HOUR_MS
+
+    device, radio, net, clock, store = simnet.make()
+    net.answer_joins = False
+    for _ in range(300):  # until even an SF12 join-request must wait for the next back-off window
+        assert not device.join(attempts=1)
+        if device.join_backoff.wait_ms(clock.now, 1500):
+            break
+    assert device.join_backoff.wait_ms(clock.now, 1500) > 0
+    reborn, radio2 = simnet.make(store=store, net=net, clock=clock)[:2]
+    assert not reborn.join(attempts=12)
+    # the join airtime of both lives together stays within each window of the first start's timeline
+    started = radio.sent[0][0]
+    frames = radio.sent + radio2.sent
+    for window_start, window_end in ((0, HOUR_MS), (HOUR_MS, 11 * HOUR_MS)):
+        used = sum(time_on_air_ms(len(f[1]), f[3], f[4]) for f in frames if window_start <= f[0] - started < window_end)
+        assert used <= 36000, (window_start, used)
+
+
+def test_airtime_goes_to_rtc_memory_when_there_is_some():
+    rtc = simnet.MemStore()
+    device, radio, net, clock, store = joined(rtc=rtc)
+    device.send(2, b"a")
+    assert "airtime.a" in rtc.files and "airtime.a" not in store.files and "airtime.b" not in store.files
+    reborn = simnet.make(store=store, rtc=rtc, net=net, clock=clock)[0]
+    assert reborn.time_until_send_ms() == device.time_until_send_ms() > 0
 
 
 def test_rtc_store_resumes_at_exact_counter():

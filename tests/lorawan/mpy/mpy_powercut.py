@@ -124,4 +124,72 @@ def test_power_cut_at_every_byte_of_every_write():
     assert rejoins > 0 and rejoins < total  # both outcomes occur: restore and rejoin
 
 
+
+# -- the duty-cycle ledger and join back-off across power cuts (flash only: no RTC memory survives) ------
+ONE_PERCENT_BAND = 100  # the three default channels (868.0-868.6 MHz) share one 1 % sub-band
+
+
+def airtime_scenario(device, net, clock):
+    assert device.join(attempts=2)
+    device.adr = False
+    device.session.dr = 0  # SF12: about 1.3 s per frame, so each frame closes the band for over 2 minutes
+    for i in range(4):
+        device.send(2, b"dc%d" % i)  # back to back: the ledger makes the MAC wait between them
+
+
+def assert_off_times_kept(frames):
+    """Every frame starts no earlier than the previous one's start + 100 x its airtime (1 %)."""
+    for i in range(1, len(frames)):
+        before, after = frames[i - 1], frames[i]
+        airtime = simnet.time_on_air_ms(len(before[1]), before[3], before[4])
+        assert after[0] - before[0] >= ONE_PERCENT_BAND * airtime, (before[0], airtime, after[0])
+
+
+def record_airtime_run():
+    net = simnet.Network()
+    clock = simnet.Clock()
+    radio = simnet.Radio(clock, net)
+    log = []
+
+    class RecordingStore(simnet.MemStore):
+        def write(self, name, data):  # the moment of the write: store, network, clock, frames on air
+            log.append((name, bytes(data), dict(self.files), net.snapshot(), clock.now, len(radio.sent)))
+            simnet.MemStore.write(self, name, data)
+
+    device = Device(radio, clock, RecordingStore(), simnet.AES, simnet.DEV_EUI, simnet.JOIN_EUI, simnet.APP_KEY,
+                    fcnt_reserve=RESERVE)
+    airtime_scenario(device, net, clock)
+    assert_off_times_kept(radio.sent)
+    return log, radio.sent
+
+
+def test_power_cut_never_lets_the_device_exceed_the_duty_cycle():
+    log, clean_frames = record_airtime_run()
+    assert [entry[0] for entry in log].count("airtime.a") >= 3
+    runs = 0
+    for name, data, files, net_snapshot, cut_ms, sent_before in log:
+        for torn in torn_versions(files.get(name), data):
+            # back at once (no time off, the strictest case), on a clock that went on or one that restarted
+            for restart_ms in (cut_ms, 1000):
+                flash = simnet.MemStore()
+                flash.files = dict(files)
+                flash.files[name] = torn
+                net = net_snapshot.snapshot()
+                clock = simnet.Clock()
+                clock.now = restart_ms
+                radio = simnet.Radio(clock, net)
+                device = Device(radio, clock, flash, simnet.AES, simnet.DEV_EUI, simnet.JOIN_EUI,
+                                simnet.APP_KEY, fcnt_reserve=RESERVE)
+                if not device.joined:
+                    assert device.join(attempts=3), "rejoin failed after a cut in %s" % name
+                device.adr = False
+                device.session.dr = 0
+                device.send(2, b"after")
+                after = [(f[0] - restart_ms + cut_ms,) + f[1:] for f in radio.sent]  # on the first timeline
+                assert_off_times_kept(clean_frames[:sent_before] + after)
+                runs += 1
+    print("duty-cycle power cuts replayed: %d over %d writes" % (runs, len(log)))
+    assert runs > 500
+
+
 mpytest.main(globals())

@@ -1,14 +1,14 @@
 # Pure parts: airtime (AN1200.13), EU868 limits, duty-cycle ledger, join back-off, ADR back-off,
 # MAC command codec, session encoding. MicroPython + CPython.
 import mpytest
+from loraphy.airtime import time_on_air_ms, time_on_air_us
 from lorawan import maccommands as mc
 from lorawan import region_eu868 as eu868
 from lorawan import session as session_codec
-from lorawan.adr import adr_backoff
-from lorawan.airtime import time_on_air_ms, time_on_air_us
-from lorawan.crc32 import crc32, crc32_loop
+from lorawan.device import adr_backoff
 from lorawan.dutycycle import DutyCycleLedger
 from lorawan.joinbackoff import HOUR_MS, JoinBackoff
+from lorawan.persist import crc32, crc32_loop
 
 
 def test_airtime_reference_table():

@@ -1,8 +1,8 @@
 # Test doubles for the MAC's edges, runnable under MicroPython and CPython: a virtual clock, an
 # in-memory store, and an in-memory radio that hands frames to a network built from lorawan.network.
+from loraphy.airtime import time_on_air_ms
 from lorawan import network
 from lorawan.aes import aes_factory
-from lorawan.airtime import time_on_air_ms
 from lorawan.errors import FrameError
 
 AES = aes_factory()
@@ -56,6 +56,8 @@ class Network:
         self.rx1_dr_offset = 0
         self.rx1_delay_ms = 1000
         self.dl_freq = {}  # uplink Hz -> RX1 Hz after DlChannelReq
+        self.rxc_delay_ms = None  # Class C: answer each uplink on RX2 this long after it ends
+        self.rxc = []  # [(on air at ms, freq_hz, sf, phy)] for the radio to carry
 
     def snapshot(self):
         """A copy of the network's state (for the power-cut test's replays)."""
@@ -94,6 +96,8 @@ class Network:
         state[2] = uplink.fcnt
         self.sent_fcnts.setdefault(state[4], []).append(uplink.fcnt)
         self.uplinks.append(uplink)
+        if self.rxc_delay_ms is not None:
+            self.rxc.append((tx_end + self.rxc_delay_ms, 869525000, 12, self.downlink_now(7, b"rxc%d" % uplink.fcnt)))
         if not self.queue and not (uplink.confirmed and self.ack_next):
             return None
         fport, payload, fopts, confirmed = self.queue.pop(0) if self.queue else (None, b"", b"", False)
@@ -122,6 +126,8 @@ class Radio:
         self.pending = None
         self.listening = None
         self.class_c_queue = []
+        self.class_c_at = []  # [(on air at ms, freq_hz, sf, phy)]: heard only if listening then, on that channel
+        self.listen_log = []  # (ms, freq_hz, sf) of each listen()
         self.last_snr_db = 7
         self.sleeps = 0
 
@@ -134,6 +140,8 @@ class Radio:
             self.pending = self.net.on_frame(bytes(payload), freq_hz, sf, bw_khz, self.clock.now)
         except FrameError:
             self.pending = None
+        self.class_c_at.extend(self.net.rxc)
+        del self.net.rxc[:]
         return self.clock.now
 
     def receive(self, freq_hz, sf, bw_khz, open_at_ms, window_ms):
@@ -149,10 +157,16 @@ class Radio:
 
     def listen(self, freq_hz, sf, bw_khz):
         self.listening = (freq_hz, sf, bw_khz)
+        self.listen_log.append((self.clock.now, freq_hz, sf))
 
     def poll(self):
         if self.listening and self.class_c_queue:
             return self.class_c_queue.pop(0)
+        for entry in self.class_c_at:
+            if self.listening and entry[0] <= self.clock.now and entry[1:3] == self.listening[:2]:
+                self.class_c_at.remove(entry)
+                self.clock.now = max(self.clock.now, entry[0] + time_on_air_ms(len(entry[3]), entry[2], 125))
+                return entry[3]
         return None
 
     def sleep(self):
@@ -160,7 +174,7 @@ class Radio:
         self.sleeps += 1
 
 
-def make(device_class="A", store=None, rtc=None, net=None, battery=None, clock=None):
+def make(device_class="A", store=None, rtc=None, net=None, battery=None, clock=None, multicast=None):
     from lorawan import Device
 
     clock = clock or Clock()
@@ -168,5 +182,5 @@ def make(device_class="A", store=None, rtc=None, net=None, battery=None, clock=N
     radio = Radio(clock, net)
     store = store if store is not None else MemStore()
     device = Device(radio, clock, store, AES, DEV_EUI, JOIN_EUI, APP_KEY, device_class=device_class,
-                    battery=battery, rtc_store=rtc)
+                    battery=battery, rtc_store=rtc, multicast=multicast)
     return device, radio, net, clock, store

@@ -1,187 +1,13 @@
 # The AT-modem backend against modem emulators that print the exact response strings of
 # firmware.md §4 (Seeed wiki/forum transcripts, RUI3 service_lora.c), through a scripted UART.
 import mpytest
-from tingfw.radio.at_modem import AtModemError, AtTimeout, Rui3, WioE5
-from tingfw.radio.clock import ManualClock
+from at_emulators import GPS_2026_11_23, WioE5Emulator, rui3, wio
+from tingfw.radio import at_parser
+from tingfw.radio.at_modem import AtModemError, AtTimeout
 
 DEV_EUI = "2C:F7:F1:20:24:90:03:63"
 JOIN_EUI = "8000000000000007"
 APP_KEY = "2B7E151628AED2A6ABF7158809CF4F3C"
-NOISE = ["+INFO: Input timeout", "", "garbage without prefix", "+LOG: something else"]
-
-
-def timed(lines, noise, step_ms):
-    """[(delay_ms, line)], one line per step, with a noise line before each when asked."""
-    out = []
-    for index, line in enumerate(lines):
-        if noise:
-            out.append((index * step_ms + 3, NOISE[index % len(NOISE)]))
-        out.append((index * step_ms + 8, line))
-    return out
-
-
-class ScriptedUart:
-    """A UART whose far end is `modem.respond(command)` -> [(delay_ms, line)]; lines become readable
-    after their delay on the shared clock and are handed out a few bytes at a time."""
-
-    def __init__(self, clock, modem, chunk=7):
-        self.clock = clock
-        self.modem = modem
-        self.chunk = chunk
-        self.pending = []  # [ready_ms, bytes], in ready order
-        self.commands = []
-
-    def write(self, data):
-        text = data.decode()
-        assert text.endswith("\r\n"), text
-        self.commands.append(text[:-2])
-        for delay_ms, line in self.modem.respond(text[:-2]):
-            self.inject(delay_ms, line)
-
-    def inject(self, delay_ms, line):
-        raw = line if isinstance(line, bytes) else line.encode()
-        self.pending.append([self.clock.ticks_ms() + delay_ms, raw + b"\r\n"])
-        self.pending.sort(key=lambda entry: entry[0])
-
-    def read(self):
-        now_ms = self.clock.ticks_ms()
-        out = b""
-        while self.pending and self.pending[0][0] <= now_ms and len(out) < self.chunk:
-            entry = self.pending[0]
-            take = entry[1][:self.chunk - len(out)]
-            out += take
-            entry[1] = entry[1][len(take):]
-            if not entry[1]:
-                self.pending.pop(0)
-        return out or None
-
-
-class WioE5Emulator:
-    def __init__(self, join="joined", ack=True, downlink=None, noise=False, up_counter=7):
-        self.join = join  # joined | failed | failed-no-done | silent | not-otaa
-        self.ack = ack
-        self.downlink = downlink  # a complete 'PORT: n; RX: "..."' text, or None
-        self.noise = noise
-        self.joined = False
-        self.up_counter = up_counter
-        self.send_result = "normal"  # normal | not-joined | length | silent-after-start
-
-    def _lines(self, lines):
-        return timed(lines, self.noise, 40)
-
-    def respond(self, cmd):
-        if cmd == "AT":
-            return self._lines(["+AT: OK"])
-        for name in ("MODE", "DR", "CLASS", "ADR", "PORT"):
-            if cmd.startswith("AT+%s=" % name):
-                return self._lines(["+%s: %s" % (name, cmd.split("=", 1)[1])])
-        if cmd.startswith("AT+ID="):
-            kind, value = cmd[6:].split(",")
-            value = value.strip('"')
-            return self._lines(["+ID: %s, %s" % (kind, ":".join(value[i:i + 2] for i in range(0, 16, 2)))])
-        if cmd.startswith("AT+KEY=APPKEY,"):
-            key = cmd.split(",")[1].strip('"')
-            return self._lines(["+KEY: APPKEY %s" % key] if len(key) == 32 else ["+KEY: ERROR(-1)"])
-        if cmd == "AT+JOIN":
-            return self._join()
-        if cmd == "AT+LW=ULDL":
-            return self._lines(["+LW: ULDL, %d, 2" % self.up_counter])
-        if cmd.startswith("AT+MSGHEX=") or cmd.startswith("AT+CMSGHEX="):
-            return self._send(cmd[3:cmd.index("=")], cmd.startswith("AT+C"))
-        return self._lines(["+ERROR: unknown"])
-
-    def _join(self):
-        if self.join == "silent":
-            return []
-        if self.join == "not-otaa":
-            return self._lines(["+JOIN: Not in OTAA mode"])
-        if self.join == "already":
-            return self._lines(["+JOIN: Joined already"])
-        lines = ["+JOIN: Start", "+JOIN: NORMAL"]
-        if self.join == "joined":
-            self.joined = True
-            lines += ["+JOIN: Network joined", "+JOIN: NetID 000013 DevAddr 26:01:5F:66", "+JOIN: Done"]
-        else:
-            lines += ["+JOIN: Join failed"] + (["+JOIN: Done"] if self.join == "failed" else [])
-        timed = self._lines(lines)
-        return [(delay + (6000 if index >= 2 else 0), line) for index, (delay, line) in enumerate(timed)]
-
-    def _send(self, name, confirmed):
-        head = "+%s: " % name
-        if self.send_result == "not-joined" or not self.joined:
-            return self._lines([head + "Please join network first", head + "Done"])
-        if self.send_result == "length":
-            return self._lines([head + "Length error 0"])
-        if self.send_result == "silent-after-start":
-            return self._lines([head + "Start"])
-        self.up_counter += 1
-        lines = [head + "Start"]
-        if confirmed:
-            lines.append(head + "Wait ACK")
-            if self.ack:
-                lines += [head + "FPENDING", head + "ACK Received"]
-        if self.downlink:
-            lines += [head + self.downlink, head + "RXWIN1, RSSI -43, SNR 10.0"]
-        lines.append(head + "Done")
-        return self._lines(lines)
-
-
-class Rui3Emulator:
-    def __init__(self, join="joined", ack=True, rx_event=None, noise=False):
-        self.join = join  # joined | rx-timeout | silent | error
-        self.ack = ack
-        self.rx_event = rx_event  # printed after the send result, as LoRaMac-node orders confirm/indication
-        self.noise = noise
-        self.joined = False
-        self.send_result = "normal"  # normal | busy | silent-after-ok
-        self.cfm = 0
-
-    def _lines(self, lines):
-        return timed(lines, self.noise, 30)
-
-    def respond(self, cmd):
-        if cmd.startswith("AT+JOIN="):
-            if self.join == "error":
-                return self._lines(["AT_PARAM_ERROR"])
-            if self.join == "silent":
-                return self._lines(["OK"])
-            self.joined = self.join == "joined"
-            event = "+EVT:JOINED" if self.joined else "+EVT:JOIN_FAILED_RX_TIMEOUT"
-            return self._lines(["OK"]) + [(7000, event)]
-        if cmd.startswith("AT+SEND="):
-            if not self.joined:
-                return self._lines(["AT_NO_NETWORK_JOINED"])
-            if self.send_result == "busy":
-                return self._lines(["AT_BUSY_ERROR"])
-            if self.send_result == "silent-after-ok":
-                return self._lines(["OK"])
-            confirmed = self.cfm == 1
-            result = "+EVT:TX_DONE"
-            if confirmed:
-                result = "+EVT:SEND_CONFIRMED_OK" if self.ack else "+EVT:SEND_CONFIRMED_FAILED(4)"
-            lines = self._lines(["OK"]) + [(2500, result)]
-            if self.rx_event:
-                lines.append((2540, self.rx_event))
-            return lines
-        if cmd.startswith("AT+CFM="):
-            self.cfm = int(cmd[7:])
-        if cmd.startswith("AT+APPKEY=") and len(cmd) != 10 + 32:
-            return self._lines(["AT_PARAM_ERROR"])
-        return self._lines(["OK"])
-
-
-def wio(**options):
-    clock = ManualClock(1000)
-    modem = WioE5Emulator(**options)
-    uart = ScriptedUart(clock, modem)
-    return clock, modem, uart, WioE5(uart, clock)
-
-
-def rui3(**options):
-    clock = ManualClock(1000)
-    modem = Rui3Emulator(**options)
-    uart = ScriptedUart(clock, modem)
-    return clock, modem, uart, Rui3(uart, clock)
 
 
 # -- Wio-E5 ------------------------------------------------------------------
@@ -374,7 +200,8 @@ def test_rui3_unconfirmed_send():
     link.join()
     result = link.send(2, b"\x12\x34")
     assert uart.commands[-2:] == ["AT+CFM=0", "AT+SEND=2:1234"]
-    assert result.acked is None and result.downlinks == [] and result.fcnt_up is None
+    assert result.acked is None and result.downlinks == [] and result.fcnt_up == 0
+    assert link.send(2, b"\x56").fcnt_up == 1
 
 
 def test_rui3_confirmed_ack_with_a_downlink_printed_after_the_result():
@@ -415,6 +242,109 @@ def test_rui3_appkey_error_hides_the_key():
     clock, modem, uart, link = rui3()
     error = mpytest.raises(AtModemError, link.configure, DEV_EUI, JOIN_EUI, APP_KEY + "00")
     assert APP_KEY[:8] not in str(error)
+
+
+
+# -- network time (DeviceTimeReq through each module) -------------------------
+def test_wio_network_time_rides_on_the_next_uplink():
+    clock, modem, uart, link = wio(noise=True)
+    link.join()
+    assert link.network_time() is None
+    link.request_device_time()
+    link.send(2, b"\x01")
+    assert uart.commands[-5:] == ["AT+PORT=2", "AT+LW=DTR", 'AT+MSGHEX="01"', "AT+LW=ULDL", "AT+RTC=FULL"]
+    assert link.network_time() == GPS_2026_11_23
+    clock.advance(90500)
+    assert link.network_time() == GPS_2026_11_23 + 90  # advanced by the local clock
+    link.send(2, b"\x02")
+    assert "AT+LW=DTR" not in uart.commands[-3:]  # answered: not asked again
+
+
+def test_wio_time_without_an_answer_is_asked_again():
+    clock, modem, uart, link = wio()
+    link.join()
+    modem.time_answer = False
+    link.request_device_time()
+    link.send(2, b"\x01")
+    assert "AT+RTC=FULL" not in uart.commands and link.network_time() is None
+    modem.time_answer = True
+    link.send(2, b"\x02")
+    assert uart.commands.count("AT+LW=DTR") == 2 and link.network_time() == GPS_2026_11_23
+
+
+def test_wio_rtc_garbage_unset_clock_and_silence_leave_no_time():
+    for reply in ("+RTC: garbage", "+RTC: 2000-01-01 00:00:12+00:00, 630720013, 0", "+RTC: , , ", None):
+        clock, modem, uart, link = wio()
+        link.join()
+        modem.rtc_reply = reply
+        link.request_device_time()
+        result = link.send(2, b"\x01")  # the uplink itself still succeeds
+        assert result.fcnt_up == 7 and link.network_time() is None, reply
+
+
+def test_wio_rtc_calendar_text_and_zone():
+    assert at_parser.parse_wio_rtc(" 2026-11-23 11:56:58+00:00, %d, 3" % GPS_2026_11_23) == GPS_2026_11_23
+    assert at_parser.parse_wio_rtc(" 2026-11-23 12:56:58+01:00") == GPS_2026_11_23
+    assert at_parser.parse_wio_rtc(" 2026-11-23 06:56:58-05:00") == GPS_2026_11_23
+    assert at_parser.parse_wio_rtc(" 2026-11-23 11:56:58.465") == GPS_2026_11_23
+    assert at_parser.parse_wio_rtc(" 2026-13-23 11:56:58") is None
+    assert at_parser.parse_wio_rtc("") is None
+
+
+def test_rui3_network_time_from_timereq_and_ltime():
+    clock, modem, uart, link = rui3(noise=True)
+    link.join()
+    link.request_device_time()
+    link.send(2, b"\x01")
+    assert uart.commands[-4:] == ["AT+CFM=0", "AT+TIMEREQ=1", "AT+SEND=2:01", "AT+LTIME=?"], uart.commands
+    assert link.network_time() == GPS_2026_11_23
+    link.send(2, b"\x02")
+    assert uart.commands[-1] == "AT+SEND=2:02"
+
+
+def test_rui3_time_event_spellings_and_failures():
+    for event, expected in (("+EVT:TIMEREQ OK", GPS_2026_11_23), ("+EVT:TIMEREQ_FAILED", None), (None, None)):
+        clock, modem, uart, link = rui3()
+        link.join()
+        modem.time_event = event
+        link.request_device_time()
+        link.send(2, b"\x01")
+        assert link.network_time() == expected, event
+        assert ("AT+LTIME=?" in uart.commands) == (expected is not None)
+
+
+def test_rui3_ltime_garbage_and_silence_leave_no_time():
+    for reply in ("LTIME:garbage", "LTIME:00h00m12s on 01/01/2000", "LTIME:25h00m00s on 23/11/2026", None):
+        clock, modem, uart, link = rui3()
+        link.join()
+        modem.ltime = reply
+        link.request_device_time()
+        assert link.send(2, b"\x01").fcnt_up == 0  # the uplink still counts
+        assert link.network_time() is None, reply
+
+
+def test_rui3_ltime_formats():
+    parse = at_parser.parse_rui3_ltime
+    assert parse("LTIME:11h56m58s on 23/11/2026") == GPS_2026_11_23  # RAK3172 manual layout, day first
+    assert parse("AT+LTIME=11h56m58s on 11/23/2026") == GPS_2026_11_23  # field report, month first
+    assert parse("LTIME: 11h56m58s 2026-11-23") == GPS_2026_11_23  # RUI3 source comment
+    assert parse("LTIME:00h00m00s on 02/01/2026") == parse("LTIME:00h00m00s on 2026-01-02")
+    assert parse("LTIME:00h00m00s on 02/01/2026", day_first=False) == parse("LTIME:00h00m00s on 2026-02-01")
+    assert parse("LTIME:02h46m12s on 22/10/2021") is None  # the manual's own example: before MIN_GPS_S
+    assert parse("OK") is None and parse("LTIME:") is None
+
+
+def test_rui3_fcnt_counts_the_modules_own_empty_uplinks():
+    clock, modem, uart, link = rui3()
+    assert link.join()
+    assert link.send(2, b"\x01").fcnt_up == 0
+    uart.inject(50, "+EVT:TX_DONE")  # RUI3's automatic empty uplink after a confirmed downlink
+    link.poll(100)
+    assert link.send(2, b"\x02").fcnt_up == 2
+    clock, modem, uart, link = rui3()
+    link.joined = True  # a session this link did not join: the counter is unknown
+    modem.joined = True
+    assert link.send(2, b"\x01").fcnt_up is None
 
 
 mpytest.main(globals())

@@ -35,5 +35,8 @@ result = device.send(2, b"second")
 print("SEND2 acked=%s fcnt_up=%d downlinks=%d" % (result.acked, result.fcnt_up, len(result.downlinks)))
 # Class C: the network sends at once (imme) on RX2 while the device listens between uplinks.
 print("CLASS_C", ",".join("%d:%s" % (p, d.decode()) for p, d in device.poll(4000)))
+# Class C between the uplink and RX1: a downlink on RX2 300 ms after the uplink ended.
+result = device.send(2, b"rxc")
+print("RXC downlinks=%s" % ",".join("%d:%s" % (p, d.decode()) for p, d in result.downlinks))
 gateway.wait_ms(200)
 print("GATEWAY push_acked=%d tx_acks=%s" % (gateway.push_acked, ",".join(e for _t, e in gateway.tx_acks)))

@@ -1,8 +1,8 @@
-# GWMP v2 encode/parse, clocks, and the airtime the virtual radio takes from lorawan.airtime.
+# GWMP v2 encode/parse, clocks, and the airtime the virtual radio takes from loraphy.airtime.
 import json
 
 import mpytest
-from lorawan.airtime import time_on_air_us
+from loraphy.airtime import time_on_air_us
 from tingfw.radio import gwmp
 from tingfw.radio.clock import ManualClock, SystemClock
 
