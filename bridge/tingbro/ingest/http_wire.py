@@ -23,7 +23,10 @@ _TARGET = re.compile(rb"[\x21-\x7e]+\Z").match
 _HEADER_LINES = re.compile(rb"(?:\r\n[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*)*\Z").match
 # Headers (lower case, after CRLF) whose presence means a request this parser does not serve.
 _HANDED_OVER = re.compile(rb"\r\n(?:transfer-encoding|expect|upgrade|te|content-encoding):").search
-_DUPLICATE = object()
+
+
+class Ambiguous(ValueError):
+    """A header this parser reads occurs twice: aiohttp decides what that means."""
 
 REASONS = {200: b"OK", 400: b"Bad Request", 401: b"Unauthorized", 408: b"Request Timeout",
            413: b"Payload Too Large", 415: b"Unsupported Media Type", 503: b"Service Unavailable"}
@@ -67,11 +70,12 @@ def parse_head(data: bytes, path: bytes, token_header: bytes) -> RequestHead | N
     lowered = fields.lower()
     if _HANDED_OVER(lowered) or (not http10 and b"\r\nhost:" not in lowered):
         return None  # aiohttp answers HTTP/1.1 without Host with 400
-    length = header(fields, lowered, b"\r\ncontent-length:")
-    token = header(fields, lowered, b"\r\n" + token_header + b":")
-    content_type = header(fields, lowered, b"\r\ncontent-type:")
-    if length is _DUPLICATE or token is _DUPLICATE or content_type is _DUPLICATE:
-        return None  # let aiohttp decide (two lengths are an error; for two tokens its rules pick, as ever)
+    try:
+        length = header(fields, lowered, b"\r\ncontent-length:")
+        token = header(fields, lowered, b"\r\n" + token_header + b":")
+        content_type = header(fields, lowered, b"\r\ncontent-type:")
+    except Ambiguous:
+        return None  # two lengths are an error; for two tokens aiohttp's rules pick, as they always did
     if length is not None and (not length.isdigit() or len(length) > MAX_LENGTH_DIGITS):
         return None
     keep_alive = not http10
@@ -80,18 +84,18 @@ def parse_head(data: bytes, path: bytes, token_header: bytes) -> RequestHead | N
         if b"upgrade" in options:
             return None
         keep_alive = b"close" not in options and (not http10 or b"keep-alive" in options)
-    return RequestHead(keep_alive, http10, int(length) if length else 0, token,  # type: ignore[arg-type]
+    return RequestHead(keep_alive, http10, int(length) if length else 0, token,
                        None if content_type is None else content_type.decode("utf-8", "surrogateescape"),
                        event_name(query))
 
 
-def header(fields: bytes, lowered: bytes, needle: bytes) -> bytes | None | object:
-    """The value of the header `needle` (CRLF + lower-case name + colon), None if absent, _DUPLICATE if twice."""
+def header(fields: bytes, lowered: bytes, needle: bytes) -> bytes | None:
+    """The value of the header `needle` (CRLF + lower-case name + colon), None if absent; Ambiguous if twice."""
     start = lowered.find(needle)
     if start < 0:
         return None
     if lowered.find(needle, start + 2) >= 0:
-        return _DUPLICATE
+        raise Ambiguous(needle.decode("ascii").strip())
     start += len(needle)
     end = fields.find(b"\r\n", start)
     return fields[start:end if end >= 0 else len(fields)].strip(b" \t")
@@ -99,7 +103,7 @@ def header(fields: bytes, lowered: bytes, needle: bytes) -> bytes | None | objec
 
 def connection_options(lowered: bytes) -> set[bytes]:
     """Every comma-separated option of every Connection header."""
-    options = set()
+    options: set[bytes] = set()
     needle = b"\r\nconnection:"
     start = lowered.find(needle)
     while start >= 0:
