@@ -210,3 +210,20 @@ def test_parse_head_accepts_what_chirpstack_sends_and_nothing_ambiguous() -> Non
                     b"POST /chirpstack/?event=up HTTP/1.1\r\nHost: x", b"PUT /chirpstack?event=up HTTP/1.1\r\nHost: x",
                     b"POST /chirpstack?event=up HTTP/1.2\r\nHost: x", b"POST  /chirpstack?event=up HTTP/1.1\r\nHost: x"):
         assert parse_head(refused, b"/chirpstack", b"authorization") is None, refused
+
+
+def test_a_bug_in_the_intake_is_500_for_that_request_only(server: FrontServer) -> None:
+    assert server.front is not None
+    intake = server.front.rules.intake
+    real_convert = intake.convert
+
+    def failing(source: str, event_name: str, body: bytes, *rest: object) -> object:
+        if b"boom" in body:
+            raise KeyError("a bug")
+        return real_convert(source, event_name, body, *rest)  # type: ignore[arg-type]
+
+    intake.convert = failing  # type: ignore[method-assign]
+    client = server.connect()
+    client.send(request(b'{"boom": 1}') + request(uplink_body(80)))
+    assert [r.status if (r := client.response()) else None for _ in range(2)] == [500, 200]
+    client.close()

@@ -24,6 +24,7 @@ log = logging.getLogger("tingbro.ingest.http")
 
 Answer = tuple[int, bytes]
 UNAVAILABLE: Answer = (503, b'{"error": "outbox unavailable, event not stored"}')
+INTERNAL_ERROR: Answer = (500, b'{"error": "internal error, event not stored"}')
 
 
 def token_matches(given: str | bytes | None, expected: str | bytes) -> bool:
@@ -78,6 +79,11 @@ class IngestRules:
         except ParseError as exc:
             status = 415 if str(exc).startswith("unsupported content type") else 400
             return self.reject(status, str(exc), event_name)
+        except Exception as exc:  # a bug, not the sender's fault: 500 for this request, the connection lives on
+            log.error("http ingest failed", extra={"reason": f"{type(exc).__name__}", "event": event_name[:40]},
+                      exc_info=True)
+            self.metrics.inc("tingbro_ingest_rejected_total", source="http", status="500")
+            return INTERNAL_ERROR
         try:
             future = self.outbox.submit(events, letters)
         except (OSError, RuntimeError) as exc:  # closing: ChirpStack must not think it was stored

@@ -29,7 +29,8 @@ class Ambiguous(ValueError):
     """A header this parser reads occurs twice: aiohttp decides what that means."""
 
 REASONS = {200: b"OK", 400: b"Bad Request", 401: b"Unauthorized", 408: b"Request Timeout",
-           413: b"Payload Too Large", 415: b"Unsupported Media Type", 503: b"Service Unavailable"}
+           413: b"Payload Too Large", 415: b"Unsupported Media Type", 500: b"Internal Server Error",
+           503: b"Service Unavailable"}
 
 
 class RequestHead:
