@@ -121,9 +121,12 @@ def mqtt_throughput(folder: Path) -> dict:
     broker.start()
     pin(broker.process.pid, LOAD_CPU)  # type: ignore[union-attr]
     port = free_port()
-    bridge = BridgeProcess(config(folder, port, receiver.url, broker.port), port, folder / "bridge.log").start()
+    bridge = BridgeProcess(config(folder, port, receiver.url, broker.port), port, folder / "bridge.log")
     try:
-        bridge.wait_ready(mqtt="subscribed")
+        # The publisher alone (nobody subscribed yet): what the load side can offer, so the figure below is the bridge's.
+        alone = finish(loadgen("mqtt", str(broker.port), str(THROUGHPUT_UPLINKS)))
+        alone_rate = THROUGHPUT_UPLINKS / (alone["finished"] - alone["started"])
+        bridge.start().wait_ready(mqtt="subscribed")
         pid = bridge.process.pid  # type: ignore[union-attr]
         pin(pid, BRIDGE_CPU)
         cpu_before = cpu_seconds(pid)
@@ -134,8 +137,9 @@ def mqtt_throughput(folder: Path) -> dict:
         publish_rate = THROUGHPUT_UPLINKS / (result["finished"] - result["started"])
         return {"area": "bridge", "name": "MQTT QoS 1 ingest -> outbox -> webhook, 1 bridge core",
                 "value": round(rate), "unit": "uplinks/s", "target": ">= 10000", "met": rate >= 10_000,
-                "note": f"{THROUGHPUT_UPLINKS} uplinks via mosquitto; the publisher alone reached "
-                        f"{publish_rate:,.0f}/s; the bridge used 1 s of CPU per {per_cpu_s:,.0f} uplinks"}
+                "note": f"{THROUGHPUT_UPLINKS} uplinks via mosquitto; the publisher alone reached {alone_rate:,.0f}/s "
+                        f"({publish_rate:,.0f}/s while the bridge consumed); the bridge used 1 s of CPU per "
+                        f"{per_cpu_s:,.0f} uplinks"}
     finally:
         bridge.terminate()
         broker.stop()

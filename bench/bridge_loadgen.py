@@ -3,6 +3,7 @@
   python bench/bridge_loadgen.py http PORT TOKEN COUNT CONNECTIONS WINDOW RATE_PER_S
   python bench/bridge_loadgen.py mqtt PORT COUNT
 
+MQTT: one MQTT 3.1.1 connection writing prebuilt QoS 1 PUBLISHes, keeping MQTT_WINDOW unacknowledged.
 HTTP: raw keep-alive connections with up to WINDOW pipelined requests each (a cheap client, so the
 bridge is what is measured). RATE_PER_S = 0 sends as fast as the bridge answers; otherwise requests are
 sent on a fixed schedule and each body's `time` is its send time (for the latency figure).
@@ -22,8 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests" / "bridge"), str(ROOT / "codecs"), str(ROOT / "bridge")]
 
 import chirp  # noqa: E402
+from tingbro.ingest import mqttpackets, mqttwire  # noqa: E402
 
 DEVICES = 500
+MQTT_WINDOW = 2000  # unacknowledged QoS 1 PUBLISHes in flight
 
 
 def bodies(count: int) -> list[dict]:
@@ -110,26 +113,77 @@ async def http_load(port: int, token: str, count: int, connections: int, window:
     return {"started": started, "finished": time.time(), "statuses": statuses}
 
 
-def mqtt_load(port: int, count: int) -> dict:
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
+class Publisher(asyncio.Protocol):
+    """QoS 1 PUBLISHes from a prebuilt list with up to `window` unacknowledged; counts the broker's PUBACKs."""
 
-    events = bodies(count)
-    payloads = [(f"application/{chirp.APP_ID}/device/{e['deviceInfo']['devEui']}/event/up",
-                 json.dumps(e, separators=(",", ":")).encode()) for e in events]
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-loadgen")
-    client.max_inflight_messages_set(1000)
-    client.max_queued_messages_set(0)
-    client.connect("127.0.0.1", port)
-    client.loop_start()
+    def __init__(self, packets: list[bytes], window: int) -> None:
+        self.packets = packets
+        self.window = window
+        self.sent = 0
+        self.acked = 0
+        self.held = b""
+        self.transport: asyncio.Transport | None = None
+        loop = asyncio.get_running_loop()
+        self.connack = loop.create_future()
+        self.done = loop.create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for future in (self.connack, self.done):
+            if not future.done():
+                future.set_exception(ConnectionError(f"broker closed the connection: {exc}"))
+
+    def data_received(self, data: bytes) -> None:
+        data = self.held + data
+        frames, used = mqttwire.split_frames(data)
+        self.held = data[used:]
+        acks = 0
+        for first_byte, start, end in frames:
+            if first_byte >> 4 == mqttwire.PUBACK:
+                acks += 1
+            elif first_byte >> 4 == mqttwire.CONNACK and not self.connack.done():
+                self.connack.set_result(mqttpackets.parse_connack(data, start, end, v5=False))
+        if acks:
+            self.acked += acks
+            self.send(acks)
+            if self.acked >= len(self.packets) and not self.done.done():
+                self.done.set_result(None)
+
+    def send(self, count: int) -> None:
+        batch = self.packets[self.sent:self.sent + count]
+        self.sent += len(batch)
+        if batch:
+            self.transport.write(b"".join(batch))  # type: ignore[union-attr]
+
+
+def mqtt_packets(count: int) -> list[bytes]:
+    """One prebuilt MQTT 3.1.1 QoS 1 PUBLISH per uplink; packet ids cycle (the window is far below 65535)."""
+    packets = []
+    for index, event in enumerate(bodies(count)):
+        topic = f"application/{chirp.APP_ID}/device/{event['deviceInfo']['devEui']}/event/up"
+        body = json.dumps(event, separators=(",", ":")).encode()
+        packets.append(mqttpackets.encode_publish(topic, body, 1, index % 0xFFFF + 1, v5=False))
+    return packets
+
+
+async def mqtt_load(port: int, count: int, window: int = MQTT_WINDOW) -> dict:
+    packets = mqtt_packets(count)
+    loop = asyncio.get_running_loop()
+    transport, publisher = await loop.create_connection(lambda: Publisher(packets, window), "127.0.0.1", port)
+    transport.write(mqttpackets.encode_connect(f"bench-loadgen-{time.monotonic_ns()}", protocol_level=4,
+                                               clean_start=True, keepalive_s=60))
+    connack = await asyncio.wait_for(publisher.connack, 10)
+    if connack.reason_code:
+        raise ConnectionError(f"broker refused the publisher: {mqttwire.reason_name(connack.reason_code, 4)}")
     started = time.time()
-    infos = [client.publish(topic, body, qos=1) for topic, body in payloads]
-    for info in infos:
-        info.wait_for_publish(300)
+    publisher.send(window)
+    await asyncio.wait_for(publisher.done, 300)
     finished = time.time()
-    client.disconnect()
-    client.loop_stop()
-    return {"started": started, "finished": finished, "statuses": {}}
+    transport.write(mqttpackets.encode_disconnect(v5=False))
+    transport.close()
+    return {"started": started, "finished": finished, "statuses": {"puback": publisher.acked}}
 
 
 def main() -> int:
@@ -138,7 +192,7 @@ def main() -> int:
         port, token, count, connections, window, rate = sys.argv[2:8]
         result = asyncio.run(http_load(int(port), token, int(count), int(connections), int(window), float(rate)))
     else:
-        result = mqtt_load(int(sys.argv[2]), int(sys.argv[3]))
+        result = asyncio.run(mqtt_load(int(sys.argv[2]), int(sys.argv[3])))
     print(json.dumps(result), flush=True)
     return 0
 

@@ -62,6 +62,10 @@ class MqttIngestConfig:
     session_expiry_s: int = 7 * 86400  # v5: how long the broker keeps our session (and queues QoS 1) while away
     keepalive_s: int = 30
     max_inflight: int = 1000           # unacknowledged QoS 1 messages in flight at once
+    tls: bool = False                  # TLS to the broker (usually port 8883); its certificate is always verified
+    ca_file: Path | None = None        # CA certificates (PEM) for the broker's certificate; default: the system's
+    cert_file: Path | None = None      # client certificate (PEM) with key_file, for brokers that ask for one
+    key_file: Path | None = None
 
 
 @dataclass
@@ -156,6 +160,17 @@ class _Table:
             raise ConfigError(f"[{self.where}] unknown keys: {', '.join(unknown)}")
 
 
+def _file(table: _Table, key: str, base_dir: Path) -> Path | None:
+    """An existing file named by `key`, relative to the config file's folder; None when not given."""
+    name = table.get(key, str, "")
+    if not name:
+        return None
+    path = Path(name) if Path(name).is_absolute() else base_dir / name
+    if not path.is_file():
+        raise ConfigError(f"[{table.where}] {key} {path} does not exist")
+    return path
+
+
 def load_config(path: str | Path) -> BridgeConfig:
     path = Path(path)
     try:
@@ -222,7 +237,15 @@ def parse_config(raw: dict[str, Any], base_dir: Path = Path(".")) -> BridgeConfi
         session_expiry_s=mqtt_table.integer("session_expiry_s", 7 * 86400, 1, 2**32 - 1),
         keepalive_s=mqtt_table.integer("keepalive_s", 30, 5, 3600),
         max_inflight=mqtt_table.integer("max_inflight", 1000, 1, 65535),
+        tls=mqtt_table.get("tls", bool, False),
+        ca_file=_file(mqtt_table, "ca_file", base_dir),
+        cert_file=_file(mqtt_table, "cert_file", base_dir),
+        key_file=_file(mqtt_table, "key_file", base_dir),
     )
+    if (mqtt.ca_file or mqtt.cert_file or mqtt.key_file) and not mqtt.tls:
+        raise ConfigError("[ingest.mqtt] ca_file, cert_file and key_file need tls = true")
+    if bool(mqtt.cert_file) != bool(mqtt.key_file):
+        raise ConfigError("[ingest.mqtt] cert_file and key_file go together")
     if mqtt.enabled and not mqtt.client_id:
         raise ConfigError("[ingest.mqtt] client_id must not be empty: a persistent session needs a fixed id")
     if any(ch in mqtt.shared_group for ch in "/+#"):

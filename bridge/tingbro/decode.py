@@ -47,24 +47,34 @@ def device_type_of(tags: dict[str, str], tag_name: str, fallback: str | None) ->
 
 
 def _float_tag(tags: dict[str, str], name: str) -> float | None:
-    try:
-        value = float(tags[name])
-    except (KeyError, ValueError):
+    text = tags.get(name)
+    if text is None:
         return None
-    return value if value == value and abs(value) != float("inf") else None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value - value == 0 else None  # not NaN, not infinite
 
 
 def device_of(message: Message, tag_name: str, fallback: str | None) -> dict[str, Any]:
     info = message.device_info  # type: ignore[attr-defined]
-    tags = dict(info.tags)
+    return device_from(info.dev_eui, info.device_name, info.application_id, info.tenant_id, info.tags,
+                       tag_name, fallback)
+
+
+def device_from(dev_eui: str, device_name: str, application_id: str, tenant_id: str, raw_tags: Any,
+                tag_name: str, fallback: str | None) -> dict[str, Any]:
+    """The `device` part of every event; tags sorted by name so one device always serializes alike."""
+    tags = dict(sorted(raw_tags.items()))
     lat, lon = _float_tag(tags, LATITUDE_TAG), _float_tag(tags, LONGITUDE_TAG)
     location = {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
     return {
-        "dev_eui": info.dev_eui.lower(),
-        "name": info.device_name or None,
+        "dev_eui": dev_eui.lower(),
+        "name": device_name or None,
         "device_type": device_type_of(tags, tag_name, fallback),
-        "application_id": info.application_id or None,
-        "tenant_id": info.tenant_id or None,
+        "application_id": application_id or None,
+        "tenant_id": tenant_id or None,
         "municipality": tags.get(MUNICIPALITY_TAG) or None,
         "location": location,
         "tags": tags,
@@ -74,10 +84,27 @@ def device_of(message: Message, tag_name: str, fallback: str | None) -> dict[str
 def time_of(message: Message, received_at: float) -> str:
     stamp = message.time  # type: ignore[attr-defined]
     if message.HasField("time"):
-        moment = datetime.fromtimestamp(stamp.seconds, UTC).replace(microsecond=stamp.nanos // 1000)
-    else:
-        moment = datetime.fromtimestamp(received_at, UTC)
-    return moment.isoformat()
+        return time_text(stamp.seconds, stamp.nanos)
+    return datetime.fromtimestamp(received_at, UTC).isoformat()
+
+
+def time_text(seconds: int, nanos: int) -> str:
+    """As datetime.isoformat() writes the UTC moment: microseconds only when not zero."""
+    whole = _WHOLE_SECONDS.get(seconds)
+    if whole is None:
+        if len(_WHOLE_SECONDS) > 4096:
+            _WHOLE_SECONDS.clear()
+        whole = _WHOLE_SECONDS[seconds] = datetime.fromtimestamp(seconds, UTC).isoformat()[:-6]
+    micros = nanos // 1000
+    return f"{whole}.{micros:06d}+00:00" if micros else whole + "+00:00"
+
+
+_WHOLE_SECONDS: dict[int, str] = {}  # consecutive events share their second
+
+
+def finite(value: float) -> float | None:
+    """None for NaN and infinities (protobuf floats may hold them; JSON cannot)."""
+    return value if value - value == 0 else None
 
 
 def content_key(message: Message) -> str:
@@ -125,26 +152,34 @@ def _event(event_id: str, kind: str, time: str, device: dict[str, Any], **parts:
 
 def normalize_uplink(message: Message, device: dict[str, Any], time: str, codec: Codec) -> list[dict[str, Any]]:
     up: Any = message
-    key = up.deduplication_id or content_key(message)
     rx = up.rx_info
-    radio = {"f_cnt": up.f_cnt, "f_port": up.f_port, "dr": up.dr,
-             "rssi_dbm": max((r.rssi for r in rx), default=None),
-             "snr_db": round(max((r.snr for r in rx), default=0.0), 2) if rx else None,
-             "gateway_count": len(rx), "confirmed": up.confirmed}
-    detail: dict[str, Any] = {"dev_addr": up.dev_addr or None, "region_config_id": up.region_config_id or None}
+    return uplink_events(up.deduplication_id or content_key(message), device, time, codec, up.f_cnt, up.f_port,
+                         up.dr, up.confirmed, [r.rssi for r in rx], [r.snr for r in rx], up.dev_addr,
+                         up.region_config_id, bytes(up.data))
+
+
+def uplink_events(key: str, device: dict[str, Any], time: str, codec: Codec, f_cnt: int, f_port: int, dr: int,
+                  confirmed: bool, rssis: list[int], snrs: list[float], dev_addr: str, region_config_id: str,
+                  data: bytes) -> list[dict[str, Any]]:
+    """The events of one uplink from its plain values (shared by the protobuf and the JSON fast path)."""
+    snr = max(snrs) if snrs else None
+    radio = {"f_cnt": f_cnt, "f_port": f_port, "dr": dr, "rssi_dbm": max(rssis) if rssis else None,
+             "snr_db": round(snr, 2) if snr is not None and snr - snr == 0 else None,
+             "gateway_count": len(rssis), "confirmed": confirmed}
+    detail: dict[str, Any] = {"dev_addr": dev_addr or None, "region_config_id": region_config_id or None}
     device_type = device["device_type"]
     message_name: str | None = None
     fields: dict[str, Any] = {}
-    if up.f_port == 0:
+    if f_port == 0:
         detail["note"] = "MAC-only frame (fPort 0): no application payload"
     elif device_type is None:
-        detail["data_base64"] = base64.b64encode(up.data).decode()
+        detail["data_base64"] = base64.b64encode(data).decode()
         detail["note"] = "device type unknown: set the device tag or [decode] fallback_device_type"
     else:
         try:
-            decoded = codec(up.f_port, bytes(up.data), device_type, direction="up")
+            decoded = codec(f_port, data, device_type, direction="up")
         except Exception as exc:  # any codec failure is the payload's fault, not the bridge's
-            raise DecodeFailure(f"{device_type} payload on fPort {up.f_port} not decodable: "
+            raise DecodeFailure(f"{device_type} payload on fPort {f_port} not decodable: "
                                 f"{type(exc).__name__}: {str(exc)[:200]}") from None
         message_name, fields = decoded["message"], dict(decoded["fields"])
     derived: dict[str, Any] = {}
@@ -152,8 +187,8 @@ def normalize_uplink(message: Message, device: dict[str, Any], time: str, codec:
         ratio = fill_ratio(fields, device["tags"])
         if ratio is not None:
             derived["fill_ratio"] = ratio
-    events = [_event(key + ":up", "uplink", time, device, radio=radio, message=message_name, fields=fields,
-                     derived=derived, detail=detail)]
+    events = [{"id": key + ":up", "type": "uplink", "time": time, "device": device, "radio": radio,
+               "message": message_name, "fields": fields, "derived": derived, "alarm": None, "detail": detail}]
     for name, active in alarms_of(device_type, message_name, fields):
         events.append(_event(f"{key}:alarm:{name}", "alarm", time, device, radio=radio, message=message_name,
                              fields=fields, derived=derived, alarm={"name": name, "active": active}))
@@ -169,7 +204,7 @@ def _detail(event_name: str, message: Any) -> tuple[str, dict[str, Any]]:
         return message.deduplication_id + ":status", {
             "margin_db": message.margin, "external_power_source": message.external_power_source,
             "battery_level_unavailable": message.battery_level_unavailable,
-            "battery_level_pct": round(message.battery_level, 2)}
+            "battery_level_pct": finite(round(message.battery_level, 2))}
     if event_name == "ack":
         return (message.queue_item_id or message.deduplication_id) + ":ack", {
             "queue_item_id": message.queue_item_id or None, "acknowledged": message.acknowledged,
@@ -180,15 +215,22 @@ def _detail(event_name: str, message: Any) -> tuple[str, dict[str, Any]]:
             "f_cnt_down": message.f_cnt_down, "gateway_id": message.gateway_id or None,
             "frequency_hz": message.tx_info.frequency or None, "power_dbm": message.tx_info.power}
     if event_name == "log":
-        level = type(message).DESCRIPTOR.fields_by_name["level"].enum_type.values_by_number[message.level].name
-        code = type(message).DESCRIPTOR.fields_by_name["code"].enum_type.values_by_number[message.code].name
+        level, code = _enum_name(message, "level"), _enum_name(message, "code")
         return "log:" + content_key(message), {
             "level": level, "code": code, "description": message.description, "context": dict(message.context)}
     if event_name == "location":
         place = message.location
         return message.deduplication_id + ":location", {
-            "lat": place.latitude, "lon": place.longitude, "altitude_m": place.altitude, "accuracy_m": place.accuracy}
+            "lat": finite(place.latitude), "lon": finite(place.longitude), "altitude_m": finite(place.altitude),
+            "accuracy_m": finite(place.accuracy)}
     raise DecodeFailure(f"no normalization for event type {event_name!r}")
+
+
+def _enum_name(message: Any, field: str) -> str:
+    """An enum field's name; a number this chirpstack-api does not know (open enums accept any) as its digits."""
+    number = getattr(message, field)
+    value = type(message).DESCRIPTOR.fields_by_name[field].enum_type.values_by_number.get(number)
+    return value.name if value is not None else str(number)
 
 
 TYPED_EVENTS = {"join": "join", "status": "status", "ack": "ack", "txack": "txack", "log": "log",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
@@ -37,6 +39,13 @@ class Metrics:
     def inc(self, name: str, amount: float = 1, **labels: str) -> None:
         self.counters[name][tuple(sorted(labels.items()))] += amount
 
+    def series(self, name: str, **labels: str) -> tuple[dict[tuple[tuple[str, str], ...], float], tuple[Any, ...]]:
+        """A counter's (series, key) for hot paths: `series[key] += n` is `inc(name, n, **labels)`."""
+        key = tuple(sorted(labels.items()))
+        series = self.counters[name]
+        series.setdefault(key, 0.0)
+        return series, key
+
     def value(self, name: str, **labels: str) -> float:
         return self.counters[name].get(tuple(sorted(labels.items())), 0.0)
 
@@ -45,13 +54,10 @@ class Metrics:
         self.gauges[name] = read
 
     def observe_latency(self, sink: str, seconds: float) -> None:
-        counts = self.latency_counts.setdefault(sink, [0] * (len(LATENCY_BUCKETS_S) + 1))
-        for index, bound in enumerate(LATENCY_BUCKETS_S):
-            if seconds <= bound:
-                counts[index] += 1
-                break
-        else:
-            counts[-1] += 1
+        counts = self.latency_counts.get(sink)
+        if counts is None:
+            counts = self.latency_counts[sink] = [0] * (len(LATENCY_BUCKETS_S) + 1)
+        counts[bisect_left(LATENCY_BUCKETS_S, seconds)] += 1  # the first bound >= seconds, else +Inf
         self.latency_sum[sink] += seconds
 
     def render(self) -> str:

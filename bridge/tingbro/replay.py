@@ -2,7 +2,8 @@
 
 Runs against the SQLite file directly (WAL lets it run beside a live `tingbro serve`, whose delivery
 loops pick the rows up within `idle_poll_s`). Replayed events get new outbox positions; their ids are
-unchanged, so receivers can still recognise a repeat.
+unchanged, so receivers can still recognise a repeat. Their `target` is the sink's name, or '*' for every
+sink, never NULL: NULL marks the rows as ingested, whose ids absorb repeats from ChirpStack.
 """
 
 from __future__ import annotations
@@ -13,19 +14,19 @@ from typing import Any
 
 from tingbro.ingest.intake import Intake
 from tingbro.ingest.parse import ParseError
-from tingbro.store import Store, dump_event
+from tingbro.store import ALL_SINKS, Store, dump_event
 
 
 def _insert(store: Store, rows: list[tuple[dict[str, Any], float, str | None]]) -> None:
-    for event, received_at, target in rows:
-        store.db.execute("INSERT INTO events(event_id, dev_eui, received_at, target, body) VALUES (?,?,?,?,?)",
-                         (event["id"], event["device"]["dev_eui"], received_at, target, dump_event(event)))
+    store.db.executemany("INSERT INTO events(event_id, dev_eui, received_at, target, body) VALUES (?,?,?,?,?)",
+                         [(event["id"], event["device"]["dev_eui"], received_at, target or ALL_SINKS,
+                           dump_event(event)) for event, received_at, target in rows])
 
 
 def replay_range(store: Store, since: float, until: float, sink: str | None) -> int:
     """Queue again every event received in [since, until] for one sink (or all); returns the count."""
     rows = store.db.execute("SELECT body, received_at FROM events WHERE received_at >= ? AND received_at <= ? "
-                            "AND target IS NULL ORDER BY seq", (since, until)).fetchall()
+                            "AND (target IS NULL OR target = ?) ORDER BY seq", (since, until, ALL_SINKS)).fetchall()
     store.db.execute("BEGIN IMMEDIATE")
     _insert(store, [(json.loads(body), received_at, sink) for body, received_at in rows])
     store.db.execute("COMMIT")

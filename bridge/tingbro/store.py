@@ -1,21 +1,32 @@
 """The SQLite file behind the outbox: schema and the blocking queries (run on one worker thread).
 
 Tables:
-  events        every accepted normalized event, in arrival order (`seq`); `target` is NULL for all sinks
-                or one sink's name (a replay aimed at one sink)
-  seen          idempotency keys already accepted: a repeated ChirpStack deduplicationId is absorbed here
+  events        every accepted normalized event, in arrival order (`seq`). `target` is NULL for an event as
+                ingested, '*' for a replay to every sink, or one sink's name (a replay aimed at that sink).
+                The ingested rows' event ids are unique (a partial index): a repeated ChirpStack
+                deduplicationId is absorbed by `INSERT OR IGNORE`, one statement per event. An id is
+                remembered as long as its row is kept (see `prune`).
   cursors       per sink: the highest `seq` delivered (or dead-lettered)
   dead_letters  what could not be accepted or delivered, with the raw payload and the reason
+
+`PRAGMA user_version` is the schema version; `migrate` brings older files up to date when they are opened.
+Version 0 kept the idempotency keys in a separate `seen` table and marked replays to every sink with NULL.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from tingbro import strictjson
+
+SCHEMA_VERSION = 1
+ALL_SINKS = "*"  # `target` of a replay to every sink
+_ENCODE = msgspec.json.Encoder().encode
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -26,8 +37,7 @@ CREATE TABLE IF NOT EXISTS events (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_received_at ON events(received_at);
-CREATE TABLE IF NOT EXISTS seen (event_id TEXT PRIMARY KEY, received_at REAL NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS seen_received_at ON seen(received_at);
+CREATE UNIQUE INDEX IF NOT EXISTS events_ingested_id ON events(event_id) WHERE target IS NULL;
 CREATE TABLE IF NOT EXISTS cursors (sink TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -51,12 +61,40 @@ def open_database(path: Path, synchronous: str = "full") -> sqlite3.Connection:
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
     connection.execute("PRAGMA busy_timeout=30000")
-    connection.executescript(SCHEMA)
+    migrate(connection)
     return connection
 
 
+def migrate(connection: sqlite3.Connection) -> None:
+    """Create the schema, or bring a file of an older version to SCHEMA_VERSION, in one transaction."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION:
+            if version == 0 and _has_table(connection, "events"):
+                # A replay to every sink repeated an id with target NULL: keep the first row as the ingested one.
+                connection.execute(f"UPDATE events SET target = '{ALL_SINKS}' WHERE target IS NULL AND seq NOT IN "
+                                   "(SELECT min(seq) FROM events WHERE target IS NULL GROUP BY event_id)")
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+            # `seen` held the same ids as the ingested rows: both were pruned by the same received_at horizon.
+            connection.execute("DROP TABLE IF EXISTS seen")
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                              (name,)).fetchone() is not None
+
+
 def dump_event(event: dict[str, Any]) -> str:
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Compact JSON, non-ASCII as UTF-8; ValueError for NaN (see strictjson)."""
+    return strictjson.dumps(event).decode()
 
 
 class Store:
@@ -64,6 +102,7 @@ class Store:
 
     def __init__(self, path: Path, synchronous: str = "full") -> None:
         self.db = open_database(path, synchronous)
+        self.last_span = (0, 0)  # (last seq before, after) the latest commit_batch
 
     def close(self) -> None:
         self.db.close()
@@ -71,27 +110,64 @@ class Store:
     def commit_batch(self, events: list[tuple[float, dict[str, Any]]], letters: list[dict[str, Any]],
                      cursors: dict[str, int]) -> list[tuple[int, float, dict[str, Any]]]:
         """One transaction: new events (repeats absorbed), dead letters, cursor moves -> [(seq, time, event)]."""
+        stored = self.stage_batch(events, letters, cursors)
+        self.commit()
+        return stored
+
+    def stage_batch(self, events: list[tuple[float, dict[str, Any]]], letters: list[dict[str, Any]],
+                    cursors: dict[str, int]) -> list[tuple[int, float, dict[str, Any]]]:
+        """The writes of `commit_batch` in an open transaction; `commit()` makes them durable.
+
+        Split so the outbox can run this CPU-bound part on its event loop and only the fsync-bound COMMIT on
+        its worker thread: sqlite3 lets go of the GIL for every row, and a thread taking it back from a busy
+        event loop waits up to the switch interval each time."""
         db = self.db
         stored: list[tuple[int, float, dict[str, Any]]] = []
         db.execute("BEGIN IMMEDIATE")
         try:
-            for received_at, event in events:
-                if db.execute("INSERT OR IGNORE INTO seen(event_id, received_at) VALUES (?, ?)",
-                              (event["id"], received_at)).rowcount:
-                    seq = db.execute(
-                        "INSERT INTO events(event_id, dev_eui, received_at, target, body) VALUES (?,?,?,?,?)",
-                        (event["id"], event["device"]["dev_eui"], received_at, None, dump_event(event))).lastrowid
-                    stored.append((int(seq or 0), received_at, event))
+            before = self.last_seq()
+            if events:
+                inserted = db.executemany(
+                    "INSERT OR IGNORE INTO events(event_id, dev_eui, received_at, body) VALUES (?,?,?,?)",
+                    [(event["id"], event["device"]["dev_eui"], received_at, dump_event(event))
+                     for received_at, event in events]).rowcount
+                if inserted == len(events) and self.last_seq() == before + inserted:
+                    # every row is new: their seqs are consecutive (AUTOINCREMENT under our write lock)
+                    stored = [(before + 1 + index, received_at, event)
+                              for index, (received_at, event) in enumerate(events)]
+                elif inserted:
+                    stored = self._stored_since(before, events)
+            # An ignored repeat still uses up a seq (AUTOINCREMENT): seqs in this span without a stored event
+            # are such holes, not rows of another writer (our transaction holds the write lock).
+            self.last_span = (before, self.last_seq())
             for letter in letters:
                 self._insert_letter(letter)
             for sink, seq in cursors.items():
                 db.execute("INSERT INTO cursors(sink, seq) VALUES (?, ?) "
                            "ON CONFLICT(sink) DO UPDATE SET seq = max(seq, excluded.seq)", (sink, seq))
-            db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
         return stored
+
+    def commit(self) -> None:
+        """COMMIT the staged transaction (the fsync); rolls back and raises if that fails."""
+        try:
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+
+    def _stored_since(self, before: int, events: list[tuple[float, dict[str, Any]]],
+                      ) -> list[tuple[int, float, dict[str, Any]]]:
+        """Which of `events` got a row (repeats were ignored): the first of each id, by its new seq."""
+        first: dict[str, tuple[float, dict[str, Any]]] = {}
+        for received_at, event in events:
+            first.setdefault(event["id"], (received_at, event))
+        rows = self.db.execute("SELECT seq, event_id FROM events WHERE seq > ? AND target IS NULL ORDER BY seq",
+                               (before,)).fetchall()
+        return [(seq, *first[event_id]) for seq, event_id in rows]
 
     def _insert_letter(self, letter: dict[str, Any]) -> None:
         self.db.execute(
@@ -115,11 +191,13 @@ class Store:
 
     def fetch(self, sink: str, after_seq: int, limit: int) -> list[tuple[int, float, str]]:
         return self.db.execute(
-            "SELECT seq, received_at, body FROM events WHERE seq > ? AND (target IS NULL OR target = ?) "
-            "ORDER BY seq LIMIT ?", (after_seq, sink, limit)).fetchall()
+            "SELECT seq, received_at, body FROM events WHERE seq > ? AND (target IS NULL OR target = ? OR target = ?) "
+            "ORDER BY seq LIMIT ?", (after_seq, ALL_SINKS, sink, limit)).fetchall()
 
     def prune(self, sinks: list[str], retention_s: float) -> int:
-        """Forget events every sink has passed and that are older than the retention window."""
+        """Forget events every sink has passed and that are older than the retention window.
+
+        Their ids go with them: a repeat arriving after that is accepted again (as with the old `seen` table)."""
         if not sinks:
             return 0
         marks = ",".join("?" * len(sinks))
@@ -128,7 +206,6 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         removed = self.db.execute("DELETE FROM events WHERE seq <= ? AND received_at < ?",
                                   (row[0] or 0, horizon)).rowcount
-        self.db.execute("DELETE FROM seen WHERE received_at < ?", (horizon,))
         self.db.execute("COMMIT")
         return removed
 

@@ -49,6 +49,15 @@ class LoggingLink:
     def __getattr__(self, name):  # joined, join, poll, network_time, time_until_send_ms, fcnt_up, ...
         return getattr(self._link, name)
 
+    # Boot attaches the group session by assignment (tingfw.main.attach_multicast): it belongs to the MAC.
+    @property
+    def multicast(self):
+        return self._link.multicast
+
+    @multicast.setter
+    def multicast(self, session):
+        self._link.multicast = session
+
     def send(self, fport, payload, confirmed=False):
         result = self._link.send(fport, payload, confirmed)
         try:

@@ -343,22 +343,26 @@ class NetworkServer:
                                            payload=bytes(item.data))
             text = gwmp.txpk_json(frame, group.frequency or RX2_FREQ_HZ, 12 - group.dr if group.dr <= 5 else 7,
                                   125, 14, None, True)
-            now_s = time.monotonic()
-            waits_s: dict[str, float] = {}
+            by_gateway: dict[str, list[Session]] = {}
             for device in members:
                 session = device.session
                 if session is not None and session.gateway_eui is not None:
-                    wait_s = session.last_uplink_s + CLASS_C_LOCK_S - now_s
-                    waits_s[session.gateway_eui] = max(waits_s.get(session.gateway_eui, 0.0), wait_s)
-            for gateway_eui, wait_s in sorted(waits_s.items()):
-                if wait_s > 0:
-                    timer = threading.Timer(wait_s, self._transmit_locked, (gateway_eui, text))
-                    timer.daemon = True
-                    timer.start()
-                else:
-                    self.transmit(gateway_eui, text)
+                    by_gateway.setdefault(session.gateway_eui, []).append(session)
+            for gateway_eui, sessions in sorted(by_gateway.items()):
+                self._transmit_when_quiet(gateway_eui, text, sessions)
             return f_cnt
 
-    def _transmit_locked(self, gateway_eui: str, text: str) -> None:
-        with self.registry.lock:
+    def _transmit_when_quiet(self, gateway_eui: str, text: str, sessions: list[Session]) -> None:
+        """Transmit now, or once no member on this gateway is in its receive windows. Checked again when the
+        timer fires: a member may have sent another uplink meanwhile (its RX1 downlink would collide)."""
+        wait_s = max(session.last_uplink_s + CLASS_C_LOCK_S for session in sessions) - time.monotonic()
+        if wait_s > 0:
+            timer = threading.Timer(wait_s, self._transmit_locked, (gateway_eui, text, sessions))
+            timer.daemon = True
+            timer.start()
+        else:
             self.transmit(gateway_eui, text)
+
+    def _transmit_locked(self, gateway_eui: str, text: str, sessions: list[Session]) -> None:
+        with self.registry.lock:
+            self._transmit_when_quiet(gateway_eui, text, sessions)

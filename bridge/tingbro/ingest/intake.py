@@ -11,7 +11,9 @@ from typing import Any
 
 from tingbro.config import DecodeConfig
 from tingbro.decode import Codec, DecodeFailure, normalize
-from tingbro.ingest.parse import encoding_for, parse_event
+from tingbro.ingest.fastjson import Unusual
+from tingbro.ingest.parse import JSON, encoding_for, parse_event
+from tingbro.ingest.uplinkjson import uplink_from_json
 from tingbro.metrics import Metrics
 
 
@@ -20,20 +22,44 @@ class Intake:
         self.codec = codec
         self.settings = settings
         self.metrics = metrics
+        self._in_series: dict[tuple[str, str], Any] = {}
 
     def convert(self, source: str, event_name: str, body: bytes, content_type: str | None,
                 received_at: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(events, dead letters) for one body; raises ParseError when it is no ChirpStack event."""
         encoding = encoding_for(content_type, body)
-        message = parse_event(event_name, body, encoding)
-        self.metrics.inc("tingbro_events_in_total", source=source, event=event_name)
+        settings = self.settings
+        counted = False
         try:
-            events = normalize(event_name, message, received_at, self.codec,
-                               self.settings.device_type_tag, self.settings.fallback_device_type)
+            events = None
+            if encoding == JSON and event_name == "up":
+                try:
+                    events = uplink_from_json(body, received_at, self.codec, settings.device_type_tag,
+                                              settings.fallback_device_type)
+                except Unusual:
+                    pass  # json_format decides (see ingest/uplinkjson.py)
+            if events is None:  # the reference path: the message via json_format or protobuf, then normalize
+                message = parse_event(event_name, body, encoding)
+                counted = True
+                self._count_in(source, event_name)
+                events = normalize(event_name, message, received_at, self.codec,
+                                   settings.device_type_tag, settings.fallback_device_type)
+            else:
+                self._count_in(source, event_name)
         except DecodeFailure as exc:
+            if not counted:  # the fast path: a valid event whose payload the codec rejects
+                self._count_in(source, event_name)
             self.metrics.inc("tingbro_dead_lettered_total", stage="decode", sink="")
             return [], [ingest_letter("decode", str(exc), event_name, content_type, body)]
         return events, []
+
+    def _count_in(self, source: str, event_name: str) -> None:
+        handle = self._in_series.get((source, event_name))
+        if handle is None:
+            handle = self._in_series[(source, event_name)] = self.metrics.series(
+                "tingbro_events_in_total", source=source, event=event_name)
+        series, key = handle
+        series[key] += 1
 
 
 def ingest_letter(stage: str, reason: str, event_name: str | None, content_type: str | None,

@@ -1,62 +1,52 @@
 """ChirpStack's MQTT integration: subscribe to `application/+/device/+/event/+` at QoS 1.
 
-paho-mqtt runs on the service's asyncio loop (socket readiness callbacks, no extra thread) with manual
-acknowledgement: a PUBACK is sent only after the outbox committed what the message became, so a message
-the bridge had not stored when it died is redelivered by the broker. The session is persistent (fixed
-client id, clean start off, a session expiry for MQTT v5) so the broker queues QoS 1 messages while the
-bridge is away. With `shared_group` several bridges split one subscription ($share/<group>/...).
+Our own small MQTT 3.1.1/5 client (`mqttsession`, `mqttpackets`, `mqttwire`) on the service's asyncio loop.
+All PUBLISHes that arrive in one read become one outbox submission; their PUBACKs are written together, in
+order, only after that commit, so a message the bridge had not stored when it died is redelivered by the
+broker. The session is persistent (fixed client id, clean start off, a session expiry for MQTT v5) so the
+broker queues QoS 1 messages while the bridge is away. With `shared_group` several bridges split one
+subscription ($share/<group>/...). The connection is re-established with exponential back-off; optionally TLS.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import ssl
 import time
 from typing import Any
 
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-
 from tingbro.config import MqttIngestConfig
 from tingbro.ingest.intake import Intake, ingest_letter
+from tingbro.ingest.mqttpackets import Publish
+from tingbro.ingest.mqttsession import MqttSession, SessionClosed
+from tingbro.ingest.mqttwire import (
+    MAXIMUM_PACKET_SIZE,
+    RECEIVE_MAXIMUM,
+    SERVER_KEEP_ALIVE,
+    SESSION_EXPIRY,
+    reason_name,
+)
 from tingbro.ingest.parse import ParseError
 from tingbro.metrics import Metrics
 from tingbro.outbox import Outbox
 
 log = logging.getLogger("tingbro.ingest.mqtt")
 
+RECONNECT_MIN_S = 0.2
 RECONNECT_MAX_S = 10.0
+HANDSHAKE_TIMEOUT_S = 10.0      # TCP connect, CONNACK, SUBACK each
+STOP_TIMEOUT_S = 10.0           # graceful stop: commits in flight, then DISCONNECT
+MAX_PACKET_BYTES = 16 * 1024 * 1024  # ChirpStack events are a few kB; v5 tells the broker, v3.1.1 drops the link
 
 
-class BufferedReads:
-    """The broker socket as paho sees it: one large recv() feeds paho's many small ones.
-
-    paho reads a packet with two or more recv() calls of a few bytes each; at thousands of messages per
-    second those system calls were most of the ingest's time. Everything but recv() goes to the socket.
-    """
-
-    def __init__(self, sock: Any) -> None:
-        self.sock = sock
-        self.data = b""
-        self.position = 0
-
-    @property
-    def buffered(self) -> bool:
-        return self.position < len(self.data)
-
-    def recv(self, size: int) -> bytes:
-        if self.position >= len(self.data):
-            # BlockingIOError when nothing is there, as paho expects; b"" when the broker closed the connection
-            self.data = self.sock.recv(max(size, 65536))
-            self.position = 0
-        chunk = self.data[self.position:self.position + size]
-        self.position += len(chunk)
-        return chunk
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.sock, name)
+def tls_context(settings: MqttIngestConfig) -> ssl.SSLContext:
+    """Verifies the broker's certificate and host name (against `host`); a client certificate if configured."""
+    context = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
+    if settings.cert_file:
+        context.load_cert_chain(str(settings.cert_file), str(settings.key_file) if settings.key_file else None)
+    return context
 
 
 def event_name_of(topic: str) -> str | None:
@@ -73,178 +63,157 @@ class MqttIngest:
         self.intake = intake
         self.outbox = outbox
         self.metrics = metrics
-        self.pending: list[paho.MQTTMessage] = []
-        self.have_pending = asyncio.Event()
         self.connected = asyncio.Event()
         self.subscribed = asyncio.Event()
         self.stopping = False
-        self.busy = False
-        self.client: paho.Client | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stopped = asyncio.Event()     # wakes the back-off sleep on stop()
+        self.session: MqttSession | None = None
+        self.tls = tls_context(settings) if settings.tls else None
+        self.had_session = False           # a session existed earlier in this process (so the broker should keep it)
+        self.commits_in_flight = 0
+        self.all_committed = asyncio.Event()
+        self.all_committed.set()
 
     @property
     def subscription(self) -> str:
         topic = self.settings.topic
         return f"$share/{self.settings.shared_group}/{topic}" if self.settings.shared_group else topic
 
-    def build_client(self) -> paho.Client:
-        v5 = self.settings.protocol == 5
-        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.settings.client_id,
-                             clean_session=None if v5 else False,
-                             protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
-                             manual_ack=True, reconnect_on_failure=False)
-        if self.settings.username:
-            client.username_pw_set(self.settings.username, self.settings.password)
-        client.on_connect = self.on_connect
-        client.on_disconnect = self.on_disconnect
-        client.on_message = self.on_message
-        client.on_subscribe = lambda *args: self.subscribed.set()
-        loop = self.loop
-        assert loop is not None
-        client.on_socket_open = self.on_socket_open
-        client.on_socket_close = lambda c, u, sock: loop.remove_reader(sock)
-        client.on_socket_register_write = lambda c, u, sock: loop.add_writer(sock, c.loop_write)
-        client.on_socket_unregister_write = lambda c, u, sock: loop.remove_writer(sock)
-        return client
-
-    def on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
-        wrapped = BufferedReads(sock)
-        client._sock = wrapped  # type: ignore[assignment]  # paho has no hook for buffered reads
-
-        def readable() -> None:
-            client.loop_read()
-            while wrapped.buffered and client._sock is wrapped:  # the kernel will not signal what we hold
-                client.loop_read()
-
-        assert self.loop is not None
-        self.loop.add_reader(sock, readable)
-
-    def on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        if reason.is_failure:
-            log.error("mqtt connect refused", extra={"reason": str(reason)})
-            return
-        log.info("mqtt connected", extra={"session_present": bool(flags.session_present),
-                                          "subscription": self.subscription})
-        client.subscribe(self.subscription, qos=1)
-        self.connected.set()
-
-    def on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        self.connected.clear()
-        self.subscribed.clear()
-        if not self.stopping:
-            log.warning("mqtt disconnected", extra={"reason": str(reason)})
-
-    def on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
-        self.pending.append(message)
-        self.have_pending.set()
-
     async def run(self) -> None:
         """Connect, keep connected, and process messages until `stop()`."""
-        self.loop = asyncio.get_running_loop()
-        processor = asyncio.create_task(self.process_loop(), name="mqtt-process")
-        delay_s = 0.2
-        try:
-            while not self.stopping:
-                if self.client is None or not self.client.is_connected():
-                    if await self.connect_once():
-                        delay_s = 0.2
-                    else:
-                        await asyncio.sleep(delay_s)
-                        delay_s = min(delay_s * 2, RECONNECT_MAX_S)
-                        continue
-                self.client.loop_misc()  # type: ignore[union-attr]  # keepalive pings, timeouts
-                await asyncio.sleep(0.5)
-        finally:
-            processor.cancel()
+        delay_s = RECONNECT_MIN_S
+        while not self.stopping:
+            if await self.run_session():
+                delay_s = RECONNECT_MIN_S
+            if self.stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopped.wait(), delay_s)
+            delay_s = min(delay_s * 2, RECONNECT_MAX_S)
 
-    async def connect_once(self) -> bool:
-        if self.client is not None:
-            self.drop_client()
-        self.client = self.build_client()
-        properties = None
-        if self.settings.protocol == 5:
-            properties = Properties(PacketTypes.CONNECT)
-            properties.SessionExpiryInterval = self.settings.session_expiry_s
-            properties.ReceiveMaximum = self.settings.max_inflight
+    async def run_session(self) -> bool:
+        """One connection from CONNECT to its end; True when it got as far as a subscription."""
+        settings = self.settings
+        loop = asyncio.get_running_loop()
         try:
-            self.client.connect(self.settings.host, self.settings.port, self.settings.keepalive_s,
-                                clean_start=False, properties=properties)
-        except OSError as exc:
+            _, session = await asyncio.wait_for(loop.create_connection(
+                lambda: MqttSession(settings.protocol == 5, self.on_publishes, MAX_PACKET_BYTES),
+                settings.host, settings.port, ssl=self.tls), HANDSHAKE_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
             log.warning("mqtt connect failed", extra={"reason": f"{type(exc).__name__}: {exc}",
-                                                      "host": self.settings.host, "port": self.settings.port})
-            self.drop_client()
+                                                      "host": settings.host, "port": settings.port})
             return False
+        self.session = session
+        try:
+            return await self.converse(session)
+        except SessionClosed as exc:
+            if not self.stopping:
+                log.warning("mqtt disconnected", extra={"reason": str(exc)})
+            return False
+        finally:
+            session.abort("session over")
+            self.session = None
+            self.connected.clear()
+            self.subscribed.clear()
+
+    async def converse(self, session: MqttSession) -> bool:
+        settings = self.settings
+        properties = {SESSION_EXPIRY: settings.session_expiry_s, RECEIVE_MAXIMUM: settings.max_inflight,
+                      MAXIMUM_PACKET_SIZE: MAX_PACKET_BYTES} if session.v5 else {}
+        session.send_connect(settings.client_id, clean_start=False, keepalive_s=settings.keepalive_s,
+                             username=settings.username, password=settings.password if settings.username else None,
+                             properties=properties)
+        connack = await session.wait(session.connack, HANDSHAKE_TIMEOUT_S, "CONNACK")
+        if connack.reason_code:
+            log.error("mqtt connect refused", extra={"reason": reason_name(connack.reason_code, settings.protocol)})
+            return False
+        self.connected.set()
+        log.info("mqtt connected", extra={"session_present": connack.session_present,
+                                          "subscription": self.subscription})
+        if self.had_session and not connack.session_present:
+            log.warning("mqtt broker did not keep our session: what was published while disconnected may be lost",
+                        extra={"client_id": settings.client_id})
+        self.had_session = True
+        suback = await session.wait(session.subscribe(self.subscription, 1), HANDSHAKE_TIMEOUT_S, "SUBACK")
+        granted = suback.reason_codes[0]
+        if granted >= 0x80:
+            log.error("mqtt subscribe refused", extra={"reason": reason_name(granted, 5),
+                                                       "subscription": self.subscription})
+            return False
+        if granted == 0:
+            log.warning("mqtt subscription granted at QoS 0 only: the broker will not redeliver",
+                        extra={"subscription": self.subscription})
+        self.subscribed.set()
+        await self.keep_alive(session, connack.properties.get(SERVER_KEEP_ALIVE, settings.keepalive_s))
+        if not self.stopping:
+            log.warning("mqtt disconnected", extra={"reason": session.close_reason})
         return True
 
-    def drop_client(self) -> None:
-        client, self.client = self.client, None
-        if client is not None:
-            sock = client.socket()
-            if sock is not None and self.loop is not None:
-                self.loop.remove_reader(sock)
-                self.loop.remove_writer(sock)
-            client.disconnect()
-            self.pending.clear()  # unacknowledged: the broker sends them again in the next session
+    async def keep_alive(self, session: MqttSession, keepalive_s: int) -> None:
+        """PINGREQ every half keep-alive; a broker silent for 1.5 keep-alives is taken for gone."""
+        while not session.closed.done():
+            await asyncio.wait((session.closed,), timeout=keepalive_s / 2 if keepalive_s else None)
+            if session.closed.done():
+                return
+            silent_s = time.monotonic() - session.last_packet_at
+            if silent_s > keepalive_s * 1.5:
+                session.abort(f"no packet from the broker for {silent_s:.0f} s")
+                await session.closed
+                return
+            session.ping()
 
-    async def process_loop(self) -> None:
-        while True:
-            await self.have_pending.wait()
-            self.have_pending.clear()
-            batch, self.pending = self.pending, []
-            if batch:
-                self.busy = True
-                try:
-                    await self.process(batch)
-                finally:
-                    self.busy = False
-
-    async def process(self, batch: list[paho.MQTTMessage]) -> None:
-        client = self.client
+    def on_publishes(self, session: MqttSession, publishes: list[Publish]) -> None:
+        """One read's messages -> one outbox submission; their acks go out after it committed."""
+        now = time.time()
         events: list[dict[str, Any]] = []
         letters: list[dict[str, Any]] = []
-        now = time.time()
-        for message in batch:
-            topic = message.topic
-            event_name = event_name_of(topic)
-            body = bytes(message.payload)
+        convert = self.intake.convert
+        for publish in publishes:
+            event_name = event_name_of(publish.topic)
             try:
                 if event_name is None:
-                    raise ParseError(f"topic {topic[:120]!r} is not application/+/device/+/event/+")
-                found, lost = self.intake.convert("mqtt", event_name, body, None, now)
-            except ParseError as exc:
-                self.metrics.inc("tingbro_ingest_rejected_total", source="mqtt", status="dead_letter")
-                self.metrics.inc("tingbro_dead_lettered_total", stage="ingest", sink="")
-                log.warning("mqtt message dead-lettered", extra={"reason": str(exc), "topic": topic[:120]})
-                found, lost = [], [ingest_letter("ingest", str(exc), event_name, "mqtt:" + topic[:200], body)]
+                    raise ParseError(f"topic {publish.topic[:120]!r} is not application/+/device/+/event/+")
+                found, lost = convert("mqtt", event_name, publish.payload, None, now)
+            except Exception as exc:  # ParseError, or a bug: keep the message (as a dead letter) rather than loop on it
+                found, lost = [], [self.dead_letter(publish, event_name, exc)]
             events += found
             letters += lost
         try:
-            await self.outbox.accept(events, letters, received_at=now)
-        except (OSError, RuntimeError) as exc:
-            log.error("outbox unavailable: messages stay unacknowledged", extra={"reason": str(exc)})
+            committed = self.outbox.submit(events, letters, received_at=now)
+        except RuntimeError as exc:  # the outbox is closing: nothing stored, nothing acknowledged
+            session.abort(str(exc))
             return
-        if client is None or client is not self.client:
-            return  # reconnected meanwhile: the broker redelivers them; the outbox absorbs the repeats
-        for message in batch:
-            if message.qos > 0:
-                client.ack(message.mid, message.qos)
+        self.commits_in_flight += 1
+        self.all_committed.clear()
+        session.acknowledge_after(committed, publishes)  # its callback first: acks are out before stop() goes on
+        committed.add_done_callback(self.after_commit)
+
+    def dead_letter(self, publish: Publish, event_name: str | None, exc: Exception) -> dict[str, Any]:
+        reason = str(exc) if isinstance(exc, ParseError) else f"internal error: {type(exc).__name__}: {exc}"
+        self.metrics.inc("tingbro_ingest_rejected_total", source="mqtt", status="dead_letter")
+        self.metrics.inc("tingbro_dead_lettered_total", stage="ingest", sink="")
+        log.warning("mqtt message dead-lettered", extra={"reason": reason, "topic": publish.topic[:120]})
+        return ingest_letter("ingest", reason, event_name, "mqtt:" + publish.topic[:200], publish.payload)
+
+    def after_commit(self, committed: asyncio.Future[None]) -> None:
+        """Counts commits in flight (for stop); the session writes the acks, or drops the link on a failure."""
+        self.commits_in_flight -= 1
+        if not self.commits_in_flight:
+            self.all_committed.set()
+        failure = None if committed.cancelled() else committed.exception()
+        if committed.cancelled() or failure is not None:
+            log.error("outbox unavailable: messages stay unacknowledged", extra={"reason": str(failure)})
 
     async def stop(self) -> None:
         """Stop taking messages: what is stored is acknowledged, the rest the broker keeps for next time."""
         self.stopping = True
-        client = self.client
-        if client is None:
+        self.stopped.set()
+        session = self.session
+        if session is None:
             return
-        sock = client.socket()
-        if sock is not None and self.loop is not None:
-            self.loop.remove_reader(sock)  # take no new messages
-        deadline = time.monotonic() + 10
-        while (self.pending or self.busy) and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        client.disconnect()  # queued after the last PUBACKs: flush both before closing the socket
-        while time.monotonic() < deadline:
-            client.loop_write()
-            if not client.want_write():
-                break
-            await asyncio.sleep(0.01)
-        self.drop_client()
+        session.pause_reading()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.all_committed.wait(), STOP_TIMEOUT_S)
+        session.disconnect()  # after the last acks: the transport flushes both, then closes
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(session.closed), STOP_TIMEOUT_S)

@@ -1,4 +1,7 @@
-"""Bytes from ChirpStack -> a `chirpstack_api.integration` message.
+"""Bytes from ChirpStack -> a `chirpstack_api.integration` message: the reference path.
+
+JSON goes through `json.loads` and `json_format.ParseDict`; `up` events usually take the fast path in
+`uplinkjson.py` instead, which accepts only what this path accepts.
 
 ChirpStack sends either proto3 JSON (camelCase, written by pbjson) or protobuf binary. Unknown fields are
 ignored so a newer ChirpStack that adds fields keeps working. Every failure is a `ParseError` whose message
@@ -13,8 +16,6 @@ from chirpstack_api import integration
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 
-from tingbro.ingest import fastjson
-
 # ChirpStack event name (HTTP `?event=`, MQTT topic suffix) -> protobuf class.
 EVENT_CLASSES: dict[str, type[Message]] = {
     "up": integration.UplinkEvent,
@@ -28,6 +29,7 @@ EVENT_CLASSES: dict[str, type[Message]] = {
 
 JSON = "json"
 PROTOBUF = "protobuf"
+KNOWN_TYPES = {"application/json": JSON, "application/octet-stream": PROTOBUF}  # what ChirpStack sends
 
 
 class ParseError(ValueError):
@@ -36,6 +38,9 @@ class ParseError(ValueError):
 
 def encoding_for(content_type: str | None, body: bytes) -> str:
     """JSON or protobuf from the Content-Type; without one, a body starting with `{` is JSON."""
+    known = KNOWN_TYPES.get(content_type)  # type: ignore[arg-type]
+    if known is not None:
+        return known
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media in ("application/json", "text/json") or media.endswith("+json"):
         return JSON
@@ -62,11 +67,6 @@ def parse_event(event_name: str, body: bytes, encoding: str) -> Message:
             raise ParseError(f"invalid {event_name} JSON: {_short(exc)}") from None
         if not isinstance(data, dict):
             raise ParseError(f"invalid {event_name} JSON: the body must be a JSON object")
-        try:
-            fastjson.fill(message, data)
-            return message
-        except (fastjson.Unusual, ValueError, TypeError, RecursionError, OverflowError):
-            message = event_class()  # start over: json_format is the reference for the unusual cases
         try:
             json_format.ParseDict(data, message, ignore_unknown_fields=True)
         except json_format.ParseError as exc:

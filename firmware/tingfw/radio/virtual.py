@@ -81,6 +81,9 @@ class VirtualGateway:
         self._last_stat_ms = clock.ticks_ms()
         self._stat_counts = [0, 0, 0]  # uplinks, PULL_RESP received, downlinks accepted since the last stat
         self._downlinks = []  # [air_ms, freq_hz, sf, bw_khz, ipol, payload, end_ms]
+        # Set while a Class C receiver listens continuously (since that tick): a frame that went on air
+        # since then was heard, so it waits for the next poll however far a simulated clock jumps.
+        self.listening_since_ms = None
         # counters a test or a fleet report can read
         self.push_sent = 0
         self.push_acked = 0
@@ -198,7 +201,9 @@ class VirtualGateway:
         # Frames that went on air while no radio listened are gone. The grace keeps one that
         # started a moment ago for a receive loop that has not looked yet.
         oldest_ms = now_ms - (10 * self.poll_step_ms + 1000)
-        self._downlinks = [entry for entry in self._downlinks if entry[6] >= oldest_ms]
+        heard_from_ms = self.listening_since_ms
+        self._downlinks = [entry for entry in self._downlinks
+                           if entry[6] >= oldest_ms or (heard_from_ms is not None and entry[0] >= heard_from_ms)]
 
     def take_downlink(self, freq_hz, sf, bw_khz, listen_from_ms, listen_until_ms):
         """The first downlink on air between the two times that a receiver so tuned hears; it is consumed."""
@@ -226,7 +231,7 @@ class VirtualRadio:
         self._listening = None  # (freq_hz, sf, bw_khz, since_ms) in Class C
 
     def transmit(self, payload, freq_hz, sf, bw_khz, power_dbm):
-        self._listening = None  # a half-duplex radio hears nothing while sending
+        self._listen_continuously(None)  # a half-duplex radio hears nothing while sending
         self.gateway.wait_ms(time_on_air_us(len(payload), sf, bw_khz) // 1000)
         end_ms = self.clock.ticks_ms()
         self.gateway.push_uplink(payload, freq_hz, sf, bw_khz, end_ms, self.rssi_dbm, self.snr_db)
@@ -234,7 +239,7 @@ class VirtualRadio:
 
     def receive(self, freq_hz, sf, bw_khz, open_at_ms, window_ms):
         """Bytes of a downlink whose preamble starts inside the window, else None at the window's end."""
-        self._listening = None
+        self._listen_continuously(None)
         wait_ms = open_at_ms - self.clock.ticks_ms()
         if wait_ms > 0:
             self.gateway.wait_ms(wait_ms)
@@ -259,7 +264,7 @@ class VirtualRadio:
         return entry[5]
 
     def listen(self, freq_hz, sf, bw_khz):
-        self._listening = (freq_hz, sf, bw_khz, self.clock.ticks_ms())
+        self._listen_continuously((freq_hz, sf, bw_khz, self.clock.ticks_ms()))
 
     def poll(self):
         """Class C: a downlink heard since listen() or the previous poll, else None."""
@@ -273,4 +278,8 @@ class VirtualRadio:
         return self._finish_reception(entry)
 
     def sleep(self):
-        self._listening = None
+        self._listen_continuously(None)
+
+    def _listen_continuously(self, listening):
+        self._listening = listening
+        self.gateway.listening_since_ms = None if listening is None else listening[3]
