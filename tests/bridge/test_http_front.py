@@ -158,7 +158,7 @@ def test_outbox_failure_is_503_and_nothing_is_acknowledged(server: FrontServer) 
     def broken_disk(*args: object) -> None:
         raise OSError("disk full")
 
-    server.outbox.store.commit_batch = broken_disk  # type: ignore[method-assign]
+    server.outbox.store.commit = broken_disk  # type: ignore[method-assign]  # the COMMIT (fsync) fails
     client = server.connect()
     client.send(request(uplink_body(60)) + request(uplink_body(61)))
     answers = [client.response() for _ in range(2)]
@@ -169,13 +169,13 @@ def test_outbox_failure_is_503_and_nothing_is_acknowledged(server: FrontServer) 
 def test_stop_answers_requests_in_flight_then_closes(server: FrontServer) -> None:
     assert server.outbox is not None and server.outbox.store is not None
     store = server.outbox.store
-    real_commit = store.commit_batch
+    real_commit = store.commit
 
-    def slow_commit(*args: object) -> object:
+    def slow_commit() -> None:
         time.sleep(0.5)  # on the outbox thread: the answer is in flight while the front stops
-        return real_commit(*args)  # type: ignore[arg-type]
+        real_commit()
 
-    store.commit_batch = slow_commit  # type: ignore[method-assign]
+    store.commit = slow_commit  # type: ignore[method-assign]
     idle = server.connect()
     busy = server.connect()
     busy.send(request(uplink_body(70)))
