@@ -38,6 +38,7 @@ MAX_PIPELINED = 128            # outstanding answers per connection before it st
 HANDOVER_BUFFER_BYTES = 1 << 20  # bytes held for aiohttp while earlier answers are still pending
 IDLE_TIMEOUT_S = 3630.0        # as aiohttp: longer than clients (and proxies) keep idle connections
 SWEEP_EVERY_S = 1.0
+HEAD_CACHE_SIZE = 512          # parsed heads remembered (cleared when full, so garbage cannot grow it)
 
 
 class HttpFront:
@@ -57,6 +58,18 @@ class HttpFront:
         self.sweeper: asyncio.TimerHandle | None = None
         self.emptied: asyncio.Future[None] | None = None
         self.stopping = False
+        self.heads: dict[bytes, RequestHead] = {}
+
+    def parse(self, data: bytes) -> RequestHead | None:
+        """parse_head, remembered: a client's heads repeat but for Content-Length (heads are never changed)."""
+        head = self.heads.get(data)
+        if head is None:
+            head = parse_head(data, self.path, self.token_header)
+            if head is not None:
+                if len(self.heads) >= HEAD_CACHE_SIZE:
+                    self.heads.clear()
+                self.heads[data] = head
+        return head
 
     async def start(self, host: str, port: int) -> int:
         """Listen; returns the bound port."""
@@ -181,17 +194,15 @@ class FrontConnection(asyncio.Protocol):
                         self.hand_over(position)
                         return
                     break
-                head = parse_head(bytes(buffer[position:end]), self.front.path, self.front.token_header)
+                head = self.front.parse(bytes(buffer[position:end]))
                 if head is None:
                     self.hand_over(position)
                     return
                 position = end + 4
                 refused = rules.check_head(head.token, head.content_length, head.event_name)
                 if refused is not None:
-                    if head.content_length > rules.limit:
-                        head.keep_alive = False  # answer now, skip what arrives of the body, then close
-                    self.discard = head.content_length
-                    self.answer(refused, head)
+                    self.discard = head.content_length  # answer now, skip what arrives of the body
+                    self.answer(refused, head, head.content_length <= rules.limit)  # (413: then close)
                     continue
                 self.head = head
                 available = len(buffer) - position
@@ -225,10 +236,10 @@ class FrontConnection(asyncio.Protocol):
         self.flush()
         self.unblock()
 
-    def answer(self, answer: Answer, head: RequestHead) -> None:
-        if not head.keep_alive:
+    def answer(self, answer: Answer, head: RequestHead, may_keep_alive: bool = True) -> None:
+        if not (head.keep_alive and may_keep_alive):
             self.closing = True
-        keep_alive = head.keep_alive and not (self.front.stopping and self.head is None)
+        keep_alive = head.keep_alive and may_keep_alive and not (self.front.stopping and self.head is None)
         self.answers.append([response(answer[0], answer[1], keep_alive, head.http10, self.front.date)])
 
     def flush(self) -> None:
