@@ -15,6 +15,7 @@ Figures are CPU time of this process (time.process_time), so the load generator'
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import subprocess
@@ -130,7 +131,7 @@ def run() -> list[dict]:
     pin(os.getpid(), SERVER_CPU)
     try:
         rows = []
-        for event_loop in ("asyncio", "uvloop"):
+        for event_loop in ("asyncio", "uvloop") if importlib.util.find_spec("uvloop") else ("asyncio",):
             rows += [row(f"HTTP ingest transport, lean front, {event_loop} (stub intake/outbox)",
                          best("stub", True, event_loop), "the transport's own cost per request"),
                      row(f"HTTP ingest transport, aiohttp route, {event_loop} (stub intake/outbox)",
