@@ -20,6 +20,8 @@ from tingbro.config import BridgeConfig
 from tingbro.decode import Codec
 from tingbro.delivery import SinkWorker
 from tingbro.ingest.http import HttpIngest
+from tingbro.ingest.http_front import HttpFront
+from tingbro.ingest.http_rules import IngestRules
 from tingbro.ingest.intake import Intake
 from tingbro.ingest.mqtt import MqttIngest
 from tingbro.metrics import Metrics
@@ -29,6 +31,7 @@ from tingbro.sinks.base import Sink, build_sink
 log = logging.getLogger("tingbro.service")
 
 PRUNE_EVERY_S = 60.0
+SHUTDOWN_TIMEOUT_S = 10.0   # for HTTP requests in flight at shutdown
 
 
 def build_sinks(config: BridgeConfig) -> list[Sink]:
@@ -48,6 +51,7 @@ class Service:
         self.mqtt: MqttIngest | None = None
         self.mqtt_task: asyncio.Task[None] | None = None
         self.runner: web.AppRunner | None = None
+        self.front: HttpFront | None = None
         self.prune_task: asyncio.Task[None] | None = None
         self.port = 0
         self.control: Any = None  # tingbro.control.runtime.ControlRuntime when [control] is enabled
@@ -62,8 +66,10 @@ class Service:
         self.metrics.gauge("tingbro_queue_depth", "events in the outbox not yet delivered, per sink",
                            lambda: {(("sink", w.sink.name),): float(w.queue_depth) for w in self.workers})
         app = web.Application(client_max_size=self.config.http.max_body_bytes)
+        rules = None
         if self.config.http.enabled:
-            HttpIngest(self.config.http, self.intake, self.outbox, self.metrics).add_routes(app)
+            rules = IngestRules(self.config.http, self.intake, self.outbox, self.metrics)
+            HttpIngest(rules).add_routes(app)
         if self.config.control is not None:
             from tingbro.control.runtime import ControlRuntime
 
@@ -73,9 +79,15 @@ class Service:
         app.router.add_get("/healthz", self.handle_health)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.config.server.host, self.config.server.port)
-        await site.start()
-        self.port = self.runner.addresses[0][1] if self.runner.addresses else self.config.server.port
+        if rules is not None and self.config.http.fast_path:
+            # The lean front owns the port; it hands every request but the ingest's to aiohttp's handler.
+            assert self.runner.server is not None
+            self.front = HttpFront(rules, self.config.http.request_timeout_s, self.runner.server)
+            self.port = await self.front.start(self.config.server.host, self.config.server.port)
+        else:
+            site = web.TCPSite(self.runner, self.config.server.host, self.config.server.port)
+            await site.start()
+            self.port = self.runner.addresses[0][1] if self.runner.addresses else self.config.server.port
         if self.config.mqtt.enabled:
             self.mqtt = MqttIngest(self.config.mqtt, self.intake, self.outbox, self.metrics)
             self.mqtt_task = asyncio.create_task(self.mqtt.run(), name="mqtt-ingest")
@@ -85,10 +97,14 @@ class Service:
         log.info("service started", extra={"host": self.config.server.host, "port": self.port,
                                            "http_ingest": self.config.http.enabled,
                                            "mqtt_ingest": self.config.mqtt.enabled,
-                                           "sinks": [sink.name for sink in self.sinks]})
+                                           "sinks": [sink.name for sink in self.sinks],
+                                           "event_loop": type(asyncio.get_running_loop()).__module__,
+                                           "http_front": self.front is not None})
 
     async def stop(self) -> None:
         log.info("service stopping")
+        if self.front is not None:
+            await self.front.stop(SHUTDOWN_TIMEOUT_S)  # stops listening, answers requests in flight
         if self.runner is not None:
             await self.runner.cleanup()  # stops listening, waits for requests in flight
         if self.mqtt is not None:
@@ -132,6 +148,19 @@ class Service:
             status["mqtt_connected"] = self.mqtt.connected.is_set()
             status["mqtt_subscribed"] = self.mqtt.subscribed.is_set()
         return web.json_response(status)
+
+
+def run(config: BridgeConfig) -> None:
+    """Serve until SIGTERM/SIGINT on the configured event loop ([server] event_loop)."""
+    if config.server.event_loop != "asyncio":
+        try:
+            import uvloop
+        except ImportError:  # "auto" without uvloop installed ("uvloop" is checked with the config)
+            pass
+        else:
+            uvloop.run(serve(config))
+            return
+    asyncio.run(serve(config))
 
 
 async def serve(config: BridgeConfig) -> None:

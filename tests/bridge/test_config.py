@@ -27,6 +27,7 @@ def test_good_config_loads_with_secrets_from_the_environment(tmp_path: Path, mon
     assert config.storage.path == tmp_path / "outbox.sqlite3"
     assert set(SECRETS) <= set(config.secrets) | {SECRETS[0]}
     assert config.sinks[0].name == "hook" and config.sinks[0].kind == "webhook"
+    assert config.server.event_loop == "asyncio" and config.http.fast_path and config.http.request_timeout_s == 10
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -38,6 +39,8 @@ def test_good_config_loads_with_secrets_from_the_environment(tmp_path: Path, mon
     (("retry_max_s = 0.5", "retry_max_s = -1"), "[delivery] retry_max_s must be between"),
     (("[storage]", "[storage\n"), "is not valid TOML"),
     (("enabled = true", "enabled = false"), "enable at least one ingest"),
+    (("[server]", '[server]\nevent_loop = "trio"'), "[server] event_loop must be one of asyncio, uvloop, auto"),
+    (("enabled = true", "enabled = true\nrequest_timeout_s = 0"), "[ingest.http] request_timeout_s must be between"),
 ])
 def test_check_config_reports_one_line_and_exit_2(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     path = write(tmp_path, GOOD.replace(*change, 1))

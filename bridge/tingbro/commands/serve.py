@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from tingbro.cli import UsageError
 from tingbro.config import ConfigError, load_config
@@ -23,10 +22,10 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     setup_logging(config.log_level, config.secrets)
-    from tingbro.service import serve  # after logging is set up; imports aiohttp, paho, protobuf
+    from tingbro.service import run as run_service  # after logging is set up; imports aiohttp, paho, protobuf
 
     try:
-        asyncio.run(serve(config))
+        run_service(config)
     except SinkConfigError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:

@@ -1,0 +1,346 @@
+"""A lean HTTP/1.1 front on the bridge's port: serves `POST <ingest path>` itself, hands the rest to aiohttp.
+
+One asyncio Protocol per connection and no task per request: a request is parsed from the buffer
+(http_wire.py), judged by the shared rules (http_rules.py), and its events handed to the outbox; a
+done-callback on the commit writes the answer. Keep-alive, HTTP/1.0 and pipelining (answers in request
+order) are served here. Any request this front does not serve (another path or method, chunked bodies,
+`Expect`, anything unusual) makes it hand the connection over, at that request's first byte, to aiohttp's
+own request handler, after every earlier answer has been written; aiohttp then owns the connection.
+
+Bounded: a request must arrive completely within `request_timeout_s` of its first byte (else 408 and close;
+slow senders cannot hold a connection), a connection may have `MAX_PIPELINED` answers outstanding before
+its reading pauses, and an idle connection is closed after `IDLE_TIMEOUT_S`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from functools import partial
+from urllib.parse import quote
+
+from tingbro.ingest.http_rules import Answer, Commit, IngestRules, error_answer
+from tingbro.ingest.http_wire import (
+    MAX_HEAD_BYTES,
+    RequestHead,
+    has_bare_newline,
+    http_date,
+    parse_head,
+    response,
+)
+
+log = logging.getLogger("tingbro.ingest.http")
+
+MAX_PIPELINED = 128            # outstanding answers per connection before it stops reading
+HANDOVER_BUFFER_BYTES = 1 << 20  # bytes held for aiohttp while earlier answers are still pending
+IDLE_TIMEOUT_S = 3630.0        # as aiohttp: longer than clients (and proxies) keep idle connections
+SWEEP_EVERY_S = 1.0
+HEAD_CACHE_SIZE = 512          # parsed heads remembered (cleared when full, so garbage cannot grow it)
+
+
+class HttpFront:
+    """The listening socket, its connections, their timers, and the graceful stop."""
+
+    def __init__(self, rules: IngestRules, request_timeout_s: float,
+                 fallback: Callable[[], asyncio.Protocol]) -> None:
+        self.rules = rules
+        self.path = quote(rules.settings.path).encode("ascii")  # as it appears on the wire
+        self.token_header = rules.settings.token_header.lower().encode("ascii")
+        self.request_timeout_s = request_timeout_s
+        self.fallback = fallback   # a protocol factory: aiohttp's Server (AppRunner.server)
+        self.connections: set[FrontConnection] = set()
+        self.server: asyncio.AbstractServer | None = None
+        self.now = time.monotonic()
+        self.date = http_date(time.time())
+        self.sweeper: asyncio.TimerHandle | None = None
+        self.emptied: asyncio.Future[None] | None = None
+        self.stopping = False
+        self.heads: dict[bytes, RequestHead] = {}
+
+    def parse(self, data: bytes) -> RequestHead | None:
+        """parse_head, remembered: a client's heads repeat but for Content-Length (heads are never changed)."""
+        head = self.heads.get(data)
+        if head is None:
+            head = parse_head(data, self.path, self.token_header)
+            if head is not None:
+                if len(self.heads) >= HEAD_CACHE_SIZE:
+                    self.heads.clear()
+                self.heads[data] = head
+        return head
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen; returns the bound port."""
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(lambda: FrontConnection(self), host, port, backlog=128)
+        self.sweeper = loop.call_later(SWEEP_EVERY_S, self.sweep)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    def sweep(self) -> None:
+        """Once a second: refresh the clock and the Date header, and end connections past their deadline."""
+        self.now = time.monotonic()
+        self.date = http_date(time.time())
+        for connection in [c for c in self.connections if c.deadline and c.deadline < self.now]:
+            connection.timed_out()
+        self.sweeper = asyncio.get_running_loop().call_later(SWEEP_EVERY_S, self.sweep)
+
+    async def stop(self, timeout_s: float) -> None:
+        """Stop accepting, answer the requests in flight, close; connections left after `timeout_s` are cut."""
+        self.stopping = True
+        if self.server is not None:
+            self.server.close()
+        for connection in list(self.connections):
+            connection.stop()
+        if self.connections:
+            self.emptied = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.wait_for(asyncio.shield(self.emptied), timeout_s)
+            except TimeoutError:
+                log.warning("http connections cut at shutdown", extra={"connections": len(self.connections)})
+                for connection in list(self.connections):
+                    connection.abort()
+        if self.sweeper is not None:
+            self.sweeper.cancel()
+        if self.server is not None:
+            await self.server.wait_closed()
+
+    def forget(self, connection: FrontConnection) -> None:
+        self.connections.discard(connection)
+        if not self.connections and self.emptied is not None and not self.emptied.done():
+            self.emptied.set_result(None)
+
+
+class FrontConnection(asyncio.Protocol):
+    def __init__(self, front: HttpFront) -> None:
+        self.front = front
+        self.rules = front.rules
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.head: RequestHead | None = None   # a request whose body is still arriving
+        self.discard = 0                       # body bytes to skip: that request was answered from its head
+        self.answers: deque[list[bytes | None]] = deque()  # in request order; [None] until its commit is done
+        self.closing = False                   # take no further request; close once the answers are written
+        self.handing_over = False              # the buffer starts with a request for aiohttp
+        self.deadline = 0.0                    # monotonic; 0: none
+        self.receiving = False                 # a request is partly received: `deadline` is its time limit
+        self.reading_paused = False
+        self.writing_paused = False
+
+    # -- asyncio.Protocol --------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.front.connections.add(self)
+        self.deadline = self.front.now + IDLE_TIMEOUT_S
+        if self.front.stopping:
+            self.stop()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.answers.clear()
+        self.front.forget(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing and not self.discard and self.head is None:
+            return  # the last request was read: ignore whatever follows
+        self.buffer += data
+        if self.handing_over:
+            if len(self.buffer) > HANDOVER_BUFFER_BYTES:
+                self.pause_reading()
+            return
+        self.process()
+
+    def eof_received(self) -> bool:
+        self.closing = True
+        self.head, self.discard = None, 0  # a request cut short is not a request
+        if not self.handing_over:
+            self.buffer.clear()
+        self.flush()
+        return self.transport is not None and not self.transport.is_closing()
+
+    def pause_writing(self) -> None:
+        self.writing_paused = True
+        self.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.writing_paused = False
+        self.flush()
+        self.unblock()
+
+    # -- requests ----------------------------------------------------------------------------------
+    def process(self) -> None:
+        """Serve every complete request in the buffer; keep the rest for the next read."""
+        buffer = self.buffer
+        position = 0
+        rules = self.rules
+        while not self.closing or self.head is not None or self.discard:
+            available = len(buffer) - position
+            if self.discard:
+                skipped = min(self.discard, available)
+                position += skipped
+                self.discard -= skipped
+                if self.discard:
+                    break
+                continue
+            head = self.head
+            if head is None:
+                if len(self.answers) >= MAX_PIPELINED or self.writing_paused:
+                    self.pause_reading()
+                    break
+                end = buffer.find(b"\r\n\r\n", position, position + MAX_HEAD_BYTES + 4)
+                if end < 0:
+                    if available > MAX_HEAD_BYTES or has_bare_newline(buffer[position:]):
+                        self.hand_over(position)
+                        return
+                    break
+                head = self.front.parse(bytes(buffer[position:end]))
+                if head is None:
+                    self.hand_over(position)
+                    return
+                position = end + 4
+                refused = rules.check_head(head.token, head.content_length, head.event_name)
+                if refused is not None:
+                    self.discard = head.content_length  # answer now, skip what arrives of the body
+                    self.answer(refused, head, head.content_length <= rules.limit)  # (413: then close)
+                    continue
+                self.head = head
+                available = len(buffer) - position
+            if available < head.content_length:
+                break
+            body = bytes(buffer[position:position + head.content_length])
+            position += head.content_length
+            self.head = None
+            outcome = rules.take(head.event_name, body, head.content_type)
+            if outcome.__class__ is Commit:
+                slot: list[bytes | None] = [None]
+                self.answers.append(slot)
+                outcome.future.add_done_callback(partial(self.committed, slot, outcome, head))  # type: ignore[union-attr]
+                if not head.keep_alive:
+                    self.closing = True
+            else:
+                self.answer(outcome, head)  # type: ignore[arg-type]
+        if position:
+            del buffer[:position]
+            self.receiving = False  # a request completed: whatever follows is a new one, with its own deadline
+        if self.closing and self.head is None and not self.discard:
+            buffer.clear()
+        self.flush()
+
+    def committed(self, slot: list[bytes | None], commit: Commit, head: RequestHead, _: object) -> None:
+        if self.transport is None:
+            return  # the client left; the events are stored (or not) all the same
+        answer = self.rules.settle(commit)
+        last = self.front.stopping and self.answers[-1] is slot and self.head is None
+        slot[0] = response(answer[0], answer[1], head.keep_alive and not last, head.http10, self.front.date)
+        self.flush()
+        self.unblock()
+
+    def answer(self, answer: Answer, head: RequestHead, may_keep_alive: bool = True) -> None:
+        if not (head.keep_alive and may_keep_alive):
+            self.closing = True
+        keep_alive = head.keep_alive and may_keep_alive and not (self.front.stopping and self.head is None)
+        self.answers.append([response(answer[0], answer[1], keep_alive, head.http10, self.front.date)])
+
+    def flush(self) -> None:
+        """Write the answers that are ready, in request order; then close, hand over or re-arm the timer."""
+        answers = self.answers
+        transport = self.transport
+        if transport is None:
+            return
+        if answers and answers[0][0] is not None:
+            ready = []
+            while answers and answers[0][0] is not None:
+                ready.append(answers.popleft()[0])
+            transport.write(ready[0] if len(ready) == 1 else b"".join(ready))  # type: ignore[arg-type]
+        partial_request = bool(self.buffer) or self.head is not None or self.discard > 0
+        if partial_request:
+            if not self.receiving:  # a request started: it has request_timeout_s to arrive, however slowly
+                self.receiving = True
+                self.deadline = time.monotonic() + self.front.request_timeout_s  # front.now may be a second old
+        else:
+            self.receiving = False
+            self.deadline = 0.0 if answers else self.front.now + IDLE_TIMEOUT_S
+        if answers:
+            return
+        if self.handing_over:
+            if not self.writing_paused:
+                self.give_to_aiohttp()
+        elif self.closing and not partial_request:
+            transport.close()
+
+    def unblock(self) -> None:
+        """Read on once enough answers are out (reading pauses at MAX_PIPELINED or while writing is paused)."""
+        if self.reading_paused and not self.writing_paused and not self.handing_over \
+                and len(self.answers) < MAX_PIPELINED // 2:
+            self.resume_reading()
+            self.process()
+
+    def hand_over(self, position: int) -> None:
+        """The request at `position` is for aiohttp: stop parsing; hand over once earlier answers are out."""
+        del self.buffer[:position]
+        self.handing_over = True
+        self.receiving = True  # aiohttp's timers take over; no deadline of ours meanwhile
+        self.deadline = 0.0
+        self.flush()
+
+    def give_to_aiohttp(self) -> None:
+        transport = self.transport
+        assert transport is not None
+        handler = self.front.fallback()
+        self.transport = None
+        self.front.forget(self)
+        transport.set_protocol(handler)
+        handler.connection_made(transport)
+        if self.reading_paused:
+            transport.resume_reading()
+        data, self.buffer = bytes(self.buffer), bytearray()
+        if data:
+            handler.data_received(data)
+        if self.closing:  # the peer sent EOF: aiohttp answers what it has, then closes
+            close = getattr(handler, "close", None)
+            if close is not None:
+                close()
+
+    # -- limits and shutdown -----------------------------------------------------------------------
+    def timed_out(self) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        if self.receiving and not self.closing:
+            log.warning("http request incomplete after timeout", extra={"timeout_s": self.front.request_timeout_s})
+            self.closing = True
+            self.head, self.discard = None, 0
+            self.buffer.clear()
+            self.answers.append([response(*error_answer(408, "request not received in time"), False, False,
+                                          self.front.date)])
+            self.flush()
+            self.deadline = self.front.now + self.front.request_timeout_s  # for a client that does not read
+        elif transport.is_closing():
+            transport.abort()
+        else:  # idle, or a rejected body still trickling in
+            self.head, self.discard = None, 0
+            transport.close()
+            self.deadline = self.front.now + self.front.request_timeout_s
+
+    def stop(self) -> None:
+        """Shutdown: finish the request being received and the answers outstanding, then close."""
+        self.closing = True
+        self.handing_over = False
+        if self.head is None and not self.discard:
+            self.buffer.clear()
+        self.flush()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def pause_reading(self) -> None:
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.reading_paused and self.transport is not None:
+            self.reading_paused = False
+            self.transport.resume_reading()
