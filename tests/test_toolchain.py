@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 from conftest import assert_micropython_ok, run_cli, run_micropython, run_node
 
@@ -41,3 +46,22 @@ def test_cli_version() -> None:
     result = run_cli("--version")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("tingbro ")
+
+
+def test_installed_cli_runs_outside_the_checkout(tmp_path: Path) -> None:
+    """`make setup` installs the `tingbro` command: every subcommand must import from the installed
+    packages alone (no PYTHONPATH, another working directory), as a technician or integrator runs it."""
+    command = Path(sys.executable).parent / "tingbro"
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    listing = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=60, env=env,
+                             cwd=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    names = re.findall(r"^    (\w[\w-]*)\s", listing.stdout, flags=re.M)
+    assert {"serve", "decode", "provision", "simulate", "devnet"} <= set(names), listing.stdout
+    for name in names:
+        result = subprocess.run([str(command), name, "--help"], capture_output=True, text=True, timeout=60, env=env,
+                                cwd=tmp_path)
+        assert result.returncode == 0, f"tingbro {name} --help: {result.stderr[-800:]}"
+    decoded = subprocess.run([str(command), "decode", "--device", "fill_level", "--port", "10", "--hex",
+                              "8413182b18b400"], capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    assert decoded.returncode == 0 and "distance_mm" in decoded.stdout, decoded.stderr
