@@ -13,6 +13,7 @@ usually do not read them back from the file. Sinks share those dicts and must no
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections import OrderedDict
@@ -126,8 +127,8 @@ class Outbox:
         """Drop in-memory events every delivery loop is past: fewer live objects, shorter GC pauses."""
         passed = min(self._delivered.values())
         recent = self.recent
-        while recent and next(iter(recent)) <= passed:
-            recent.popitem(last=False)
+        for seq in list(itertools.takewhile(passed.__ge__, recent)):
+            del recent[seq]
 
     def _flush_cursors(self) -> None:
         self._cursor_timer = None
@@ -204,6 +205,10 @@ class Outbox:
             return rows
         assert self.store is not None
         async with self._db_lock:
+            # A commit may have finished while this waited for the lock: its events are in memory now.
+            rows = self.take_recent(after_seq, limit)
+            if rows:
+                return rows
             stored = await self.run_blocking(self.store.fetch, sink, after_seq, limit)
         return [(seq, received_at, load_event(body)) for seq, received_at, body in stored]
 
