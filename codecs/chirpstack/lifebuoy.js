@@ -55,9 +55,15 @@ function cborCheckBytes(bytes) {
 }
 
 // Decodes exactly one CBOR item spanning all of `bytes`; throws a codec error otherwise.
-function cborDecode(bytes, strict) {
+// A decoded float, kept apart from integers when the caller asks (markFloats): in JavaScript 0.0 and 0 are
+// the same number, but a float where the catalogue wants an integer must be refused, as tingcodec does.
+function CborFloat(value) {
+  this.value = value;
+}
+
+function cborDecode(bytes, strict, markFloats) {
   cborCheckBytes(bytes);
-  var state = { bytes: bytes, pos: 0, strict: strict === true };
+  var state = { bytes: bytes, pos: 0, strict: strict === true, markFloats: markFloats === true };
   if (bytes.length === 0) {
     cborFail("empty input");
   }
@@ -219,14 +225,14 @@ function cborReadSimple(state, info) {
     if (state.strict && (half & 0x7c00) === 0x7c00 && (half & 0x3ff) !== 0 && half !== 0x7e00) {
       cborFail("non-canonical NaN at byte " + start);
     }
-    return cborHalfToNumber(half);
+    return cborFloatOut(state, cborHalfToNumber(half));
   }
   if (info === 26) {
     var single = cborReadUint(state, 4);
     if (state.strict && cborFloatFits((single >>> 23) & 0xff, single % 8388608, 23, 127, 10, -14, 15)) {
       cborFail("float at byte " + start + " fits a shorter form");
     }
-    return cborBitsToNumber(single, 0, 8, 23);
+    return cborFloatOut(state, cborBitsToNumber(single, 0, 8, 23));
   }
   if (info === 27) {
     cborNeed(state, 8);
@@ -236,12 +242,16 @@ function cborReadSimple(state, info) {
       23, -126, 127)) {
       cborFail("float at byte " + start + " fits a shorter form");
     }
-    return cborBitsToNumber(high, low, 11, 52);
+    return cborFloatOut(state, cborBitsToNumber(high, low, 11, 52));
   }
   if (info === 31) {
     cborFail("unexpected break byte");
   }
   cborFail("unsupported simple value (additional info " + info + ")");
+}
+
+function cborFloatOut(state, value) {
+  return state.markFloats ? new CborFloat(value) : value;
 }
 
 // Whether a float (biased exponent field, mantissa integer of mantissaBits bits) is exactly
@@ -497,7 +507,7 @@ function decodePayload(direction, fport, bytes) {
   }
   var message = messageFor(direction, fport);
   // Strict: only the canonical form our encoders write (tingcodec re-encodes and compares).
-  var items = cborDecode(bytes, true);
+  var items = cborDecode(bytes, true, true);
   if (Object.prototype.toString.call(items) !== "[object Array]") {
     cborFail("message " + message.name + ": payload is not a CBOR array");
   }
@@ -515,7 +525,8 @@ function decodePayload(direction, fport, bytes) {
 
 function checkWireInt(name, wire, low, high) {
   if (!cborIsInt(wire) || wire < low || wire > high) {
-    cborFail("field " + name + ": wire value " + JSON.stringify(wire) + " not an integer in " + low + ".." + high);
+    var shown = wire instanceof CborFloat ? "float " + wire.value : JSON.stringify(wire);
+    cborFail("field " + name + ": wire value " + shown + " not an integer in " + low + ".." + high);
   }
 }
 

@@ -187,3 +187,15 @@ def test_any_input_object_gives_a_result_or_errors_never_a_throw(codecs, device,
         assert set(result) == {"bytes", "fPort"}
     else:
         assert set(result) == {"data"}
+
+
+@pytest.mark.parametrize(("device", "direction", "fport", "payload_hex"), [
+    ("lifebuoy", "down", 21, "81f90000"),        # [0.0] as a half float: JavaScript's 0.0 is its 0
+    ("lifebuoy", "down", 21, "81fa3f800000"),    # [1.0] as a single float
+    ("fill_level", "up", 10, "84f9000018f5190e1000"),  # a float where distance_mm's integer belongs
+])
+def test_a_float_where_an_integer_belongs_is_refused_in_both(codecs, device, direction, fport, payload_hex) -> None:
+    payload = bytes.fromhex(payload_hex)
+    assert python_decode(device, fport, payload, direction) is None
+    result = codecs[device].call("decodeUplink" if direction == "up" else "decodeDownlink", uplink_input(fport, payload))
+    assert_clean_errors(result)

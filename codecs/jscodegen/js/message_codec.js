@@ -42,7 +42,7 @@ function decodePayload(direction, fport, bytes) {
   }
   var message = messageFor(direction, fport);
   // Strict: only the canonical form our encoders write (tingcodec re-encodes and compares).
-  var items = cborDecode(bytes, true);
+  var items = cborDecode(bytes, true, true);
   if (Object.prototype.toString.call(items) !== "[object Array]") {
     cborFail("message " + message.name + ": payload is not a CBOR array");
   }
@@ -60,7 +60,8 @@ function decodePayload(direction, fport, bytes) {
 
 function checkWireInt(name, wire, low, high) {
   if (!cborIsInt(wire) || wire < low || wire > high) {
-    cborFail("field " + name + ": wire value " + JSON.stringify(wire) + " not an integer in " + low + ".." + high);
+    var shown = wire instanceof CborFloat ? "float " + wire.value : JSON.stringify(wire);
+    cborFail("field " + name + ": wire value " + shown + " not an integer in " + low + ".." + high);
   }
 }
 
