@@ -11,9 +11,10 @@ from tingfw.drivers.dimmer import Dimmer
 from tingfw.fakes import FakeCounter, FakePin, FakePwm, FakeStore
 
 KEYS = {"dev_eui": "0011223344556677", "join_eui": "0000000000000000", "app_key": "00112233445566778899aabbccddeeff"}
-# the emulators answer 2026-11-23 11:56:58 UTC, a Monday: the 11:00 point is in force, 12:00 follows
-SCHEDULE = [{"level_pct": 70, "time_min": 11 * 60, "anchor": "clock", "days_mask": 127},
-            {"level_pct": 20, "time_min": 12 * 60, "anchor": "clock", "days_mask": 127}]
+# the emulators answer 2026-11-23 11:56:58 UTC, a Monday, 12:56:58 in Copenhagen (the schedule's default
+# zone, UTC+1 in winter): the local 12:00 point is in force, 13:00 follows
+SCHEDULE = [{"level_pct": 70, "time_min": 12 * 60, "anchor": "clock", "days_mask": 127},
+            {"level_pct": 20, "time_min": 13 * 60, "anchor": "clock", "days_mask": 127}]
 
 
 def run(make_link, minutes):
@@ -40,7 +41,7 @@ def test_wio_e5_time_drives_the_schedule():
     app, uart, levels = run(wio, 12)
     # the time rode on the boot's device_info uplink (port 1): DeviceTimeReq, then the module's RTC
     assert uart.commands[1:6] == ["AT+PORT=1", "AT+LW=DTR", uart.commands[3], "AT+LW=ULDL", "AT+RTC=FULL"]
-    assert levels[0] == 70 and levels[-1] == 20, (levels[0], levels[-1])  # 11:57 then past 12:00
+    assert levels[0] == 70 and levels[-1] == 20, (levels[0], levels[-1])  # 12:57 then past 13:00 local
     gps_now = app.link.network_time()
     assert GPS_2026_11_23 + 11 * 60 <= gps_now <= GPS_2026_11_23 + 13 * 60, gps_now
 
