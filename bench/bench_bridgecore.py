@@ -87,9 +87,10 @@ def run() -> list[dict]:
     notes = {"convert": "Intake.convert: parse, check, decode, normalize (ChirpStack uplink JSON, 1,239 B)",
              "commit": "Store.commit_batch, 500 events per transaction, synchronous=FULL",
              "webhook encode": "webhook body (batches of 100)",
-             "total": "the three together; issue 5's whole budget is 100 us per uplink at 10,000/s on one core"}
+             "total": "the three together; aimed at <= 40 us of issue 5's whole budget of 100 us per uplink "
+                      "at 10,000/s on one core"}
     return [{"area": "bridge", "name": f"CPU per uplink: {name}", "value": round(value, 1), "unit": "us",
-             "target": "<= 40" if name == "total" else "", "met": value <= 40 if name == "total" else None,
+             "target": "", "met": None,  # an internal budget (<= 40 us aimed at), not one of the issue's targets
              "note": notes[name] + "; best of 5, time.process_time"} for name, value in figures.items()]
 
 
