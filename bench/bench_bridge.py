@@ -20,10 +20,12 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "bridge")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "bridge")]
 
 from bridgehelp import INGEST_TOKEN, BridgeProcess, Receiver  # noqa: E402
 from conftest import Mosquitto, free_port  # noqa: E402
+
+from bench.cpus import pin, pinned_here, unpin  # noqa: E402
 
 THROUGHPUT_UPLINKS = int(os.environ.get("TINGBRO_BENCH_UPLINKS", "30000"))
 HTTP_CONNECTIONS = 256
@@ -62,17 +64,6 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def pin(pid: int, cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and os.cpu_count() and os.cpu_count() > cpu:  # type: ignore[operator]
-        os.sched_setaffinity(pid, {cpu})
-
-
-def unpin(pid: int) -> None:
-    """Undo the affinity a child inherited from this (pinned) process."""
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(pid, set(range(os.cpu_count() or 1)))
 
 
 def loadgen(*args: str) -> subprocess.Popen[str]:
@@ -180,9 +171,6 @@ def latency_below_saturation(folder: Path) -> dict:
 
 
 def run(measures: tuple = ()) -> list[dict]:
-    # The webhook receiver runs in this process: keep it off the bridge's core, beside the load generator.
-    affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    pin(os.getpid(), LOAD_CPU)
     # The receiver keeps every event it is sent (tens of thousands of dicts per measure): with the collector
     # on, its full collections paused the receiver for 100+ ms and were counted as the bridge's latency.
     gc.collect()
@@ -190,16 +178,16 @@ def run(measures: tuple = ()) -> list[dict]:
     gc.disable()
     os.environ.update({"TB_INGEST_TOKEN": INGEST_TOKEN, "TB_WEBHOOK_TOKEN": "bench-token", "TB_HMAC": "bench-hmac"})
     rows = []
+    # The webhook receiver runs in this process: keep it off the bridge's core, beside the load generator.
     try:
-        for measure in measures or (http_throughput, mqtt_throughput, latency, latency_below_saturation):
-            with tempfile.TemporaryDirectory(prefix="tingbro-bench-") as folder:
-                rows.append(measure(Path(folder)))
+        with pinned_here(LOAD_CPU):
+            for measure in measures or (http_throughput, mqtt_throughput, latency, latency_below_saturation):
+                with tempfile.TemporaryDirectory(prefix="tingbro-bench-") as folder:
+                    rows.append(measure(Path(folder)))
     finally:
         gc.enable()
         gc.unfreeze()
         gc.collect()
-        if affinity is not None:
-            os.sched_setaffinity(0, affinity)
     return rows
 
 

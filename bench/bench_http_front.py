@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "bridge"), str(ROOT / "codecs")]
+sys.path[:0] = [str(ROOT), str(ROOT / "bridge"), str(ROOT / "codecs")]
 
 from aiohttp import web  # noqa: E402
 from tingbro.codec import tingcodec_decode  # noqa: E402
@@ -37,6 +37,8 @@ from tingbro.ingest.http_rules import IngestRules  # noqa: E402
 from tingbro.ingest.intake import Intake  # noqa: E402
 from tingbro.metrics import Metrics  # noqa: E402
 from tingbro.outbox import Outbox  # noqa: E402
+
+from bench.cpus import pin, pinned_here  # noqa: E402
 
 TOKEN = "Bearer bench-front-token"
 REQUESTS = int(os.environ.get("TINGBRO_BENCH_FRONT_REQUESTS", "20000"))
@@ -55,11 +57,6 @@ class StubOutbox:
         future = asyncio.get_running_loop().create_future()
         future.set_result(None)
         return future
-
-
-def pin(pid: int, cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > cpu:
-        os.sched_setaffinity(pid, {cpu})
 
 
 async def serve_and_load(rules: IngestRules, fast_path: bool) -> tuple[float, float, dict[str, int]]:
@@ -128,8 +125,7 @@ def best(kind: str, fast_path: bool, event_loop: str = "asyncio", runs: int = 2)
 
 
 def run() -> list[dict]:
-    pin(os.getpid(), SERVER_CPU)
-    try:
+    with pinned_here(SERVER_CPU):
         rows = []
         for event_loop in ("asyncio", "uvloop") if importlib.util.find_spec("uvloop") else ("asyncio",):
             rows += [row(f"HTTP ingest transport, lean front, {event_loop} (stub intake/outbox)",
@@ -140,8 +136,6 @@ def run() -> list[dict]:
                          best("real", True, event_loop),
                          "parse, decode, SQLite group commit; see bench_bridge for the whole path")]
         return rows
-    finally:
-        os.sched_setaffinity(0, set(range(os.cpu_count() or 1))) if hasattr(os, "sched_setaffinity") else None
 
 
 if __name__ == "__main__":

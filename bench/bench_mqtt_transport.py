@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bridge"), str(ROOT / "codecs")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bridge"), str(ROOT / "codecs")]
 
 from conftest import Mosquitto  # noqa: E402
 from tingbro.config import MqttIngestConfig  # noqa: E402
 from tingbro.ingest.mqtt import MqttIngest  # noqa: E402
 from tingbro.metrics import Metrics  # noqa: E402
+
+from bench.cpus import pin, pinned_here  # noqa: E402
 
 MESSAGES = int(os.environ.get("TINGBRO_BENCH_MQTT_MESSAGES", "30000"))
 BENCH_CPU, BROKER_CPU = 0, 1
@@ -61,11 +63,6 @@ class CountingIngest(MqttIngest):
             self.outbox.all_in.set()  # type: ignore[attr-defined]
 
 
-def pin(pid: int, cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > cpu:
-        os.sched_setaffinity(pid, {cpu})
-
-
 async def session_once(port: int, drain: bool) -> tuple[CountingIngest, float, float]:
     settings = MqttIngestConfig(enabled=True, port=port, client_id="transport-bench")
     ingest = CountingIngest(settings, TrivialIntake(), InstantOutbox(), Metrics())  # type: ignore[arg-type]
@@ -92,22 +89,19 @@ async def measure(port: int) -> tuple[CountingIngest, float, float]:
 
 
 def run() -> list[dict]:
-    affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     with tempfile.TemporaryDirectory(prefix="tingbro-bench-") as folder:
         broker = Mosquitto(Path(folder))
         broker.start()
         try:
             pin(broker.process.pid, BROKER_CPU)  # type: ignore[union-attr]
-            pin(os.getpid(), BENCH_CPU)
             best = None
-            for _ in range(3):
-                ingest, cpu_s, wall_s = asyncio.run(measure(broker.port))
-                if best is None or cpu_s < best[1]:
-                    best = (ingest, cpu_s, wall_s)
+            with pinned_here(BENCH_CPU):
+                for _ in range(3):
+                    ingest, cpu_s, wall_s = asyncio.run(measure(broker.port))
+                    if best is None or cpu_s < best[1]:
+                        best = (ingest, cpu_s, wall_s)
         finally:
             broker.stop()
-            if affinity is not None:
-                os.sched_setaffinity(0, affinity)  # the other bench modules run in this process too
     ingest, cpu_s, wall_s = best  # type: ignore[misc]
     per_cpu_s = MESSAGES / cpu_s
     return [{"area": "bridge", "name": "MQTT ingest transport alone (trivial intake, instant commit)",
