@@ -47,6 +47,22 @@ def gps_time_s(unix_s: float) -> float:
     return unix_s - GPS_EPOCH_UNIX_S + GPS_LEAP_S
 
 
+
+def windows_left_s(sessions: list[Session]) -> float:
+    """Seconds until none of these devices is in the receive windows of its last uplink (<= 0: none is).
+
+    A Class C device in RX1/RX2 is not listening on the Class C channel, and a gateway's RX1 answer would
+    collide with a frame sent meanwhile."""
+    return max(session.last_uplink_s + CLASS_C_LOCK_S for session in sessions) - time.monotonic()
+
+
+def start_timer(delay_s: float, function: Callable[..., None], *args: Any) -> threading.Timer:
+    """Run function(*args) on its own daemon thread after delay_s (devnet never waits for them at exit)."""
+    timer = threading.Timer(delay_s, function, args)
+    timer.daemon = True
+    timer.start()
+    return timer
+
 class PendingTx:
     def __init__(self, device: Device, item: api.DeviceQueueItem | None, fcnt_down: int, gateway_eui: str,
                  txpk: dict[str, Any]) -> None:
@@ -286,19 +302,15 @@ class NetworkServer:
             return
         if session.pending_ack is not None:
             return  # one confirmed downlink in flight at a time, as ChirpStack does
-        wait_s = session.last_uplink_s + CLASS_C_LOCK_S - time.monotonic()
+        wait_s = windows_left_s([session])
         if wait_s > 0:
-            timer = threading.Timer(wait_s, self._send_class_c_locked, (device,))
-            timer.daemon = True
-            timer.start()
+            start_timer(wait_s, self._send_class_c_locked, device)
             return
         item = device.queue.pop(0)
         self._send_data(device, item, session.gateway_eui, RX2_FREQ_HZ, RX2_SF, 125)
         if item.confirmed:
             timeout_s = self._class_c_timeout_s(device)
-            session.ack_timer = threading.Timer(timeout_s, self._ack_timed_out, (device, session.pending_ack))
-            session.ack_timer.daemon = True
-            session.ack_timer.start()
+            session.ack_timer = start_timer(timeout_s, self._ack_timed_out, device, session.pending_ack)
 
     def _class_c_timeout_s(self, device: Device) -> float:
         profile = self.registry.profiles.get(device.profile_id)
@@ -355,11 +367,9 @@ class NetworkServer:
     def _transmit_when_quiet(self, gateway_eui: str, text: str, sessions: list[Session]) -> None:
         """Transmit now, or once no member on this gateway is in its receive windows. Checked again when the
         timer fires: a member may have sent another uplink meanwhile (its RX1 downlink would collide)."""
-        wait_s = max(session.last_uplink_s + CLASS_C_LOCK_S for session in sessions) - time.monotonic()
+        wait_s = windows_left_s(sessions)
         if wait_s > 0:
-            timer = threading.Timer(wait_s, self._transmit_locked, (gateway_eui, text, sessions))
-            timer.daemon = True
-            timer.start()
+            start_timer(wait_s, self._transmit_locked, gateway_eui, text, sessions)
         else:
             self.transmit(gateway_eui, text)
 
