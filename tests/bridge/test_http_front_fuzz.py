@@ -21,7 +21,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.http_parser import HttpRequestParser
 from bridgehelp import INGEST_TOKEN
 from fronthelp import FrontServer, request
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tingbro.ingest.http_wire import parse_head
 
@@ -127,7 +127,8 @@ header_lines = st.lists(st.one_of(
     st.sampled_from(["Host: x", "Content-Length: 5", "Content-Length: 005", "content-length:7", "Content-Length: 5x",
                      f"Authorization: {INGEST_TOKEN}", "authorization:  a  ", "Content-Type: application/json",
                      "Connection: close", "Connection: keep-alive", "Connection: Keep-Alive, TE", "X-A: \u00e6",
-                     "Transfer-Encoding: chunked", "Content-Length: 99999999999999999999", " folded", "Bad Name: 1"]),
+                     "Transfer-Encoding: chunked", "Content-Length: 99999999999999999999", " folded", "Bad Name: 1",
+                     "User-Agent: reqwest"]),
     st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=255), max_size=30)), max_size=8)
 
 
@@ -136,6 +137,9 @@ header_lines = st.lists(st.one_of(
        target=st.sampled_from(["/chirpstack?event=up", "/chirpstack", "/chirpstack?event=%75p", "/chirpstack?a=1&event=j",
                                "/chirpstack?event=up#x", "/other", "http://x/chirpstack?event=up", "/chirp stack"]),
        version=st.sampled_from(["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.1 "]), lines=header_lines)
+@example(method="POST", target="/chirpstack?event=up", version="HTTP/1.1", lines=["Host: x", "Host: x"])
+@example(method="POST", target="/chirpstack?event=up", version="HTTP/1.1",
+         lines=["Host: x", "User-Agent: a", "user-agent: b"])
 def test_parser_agrees_with_aiohttp(method: str, target: str, version: str, lines: list[str]) -> None:
     head = f"{method} {target} {version}\r\n".encode("latin-1") + "".join(line + "\r\n" for line in lines).encode(
         "latin-1")

@@ -23,6 +23,10 @@ _TARGET = re.compile(rb"[\x21-\x7e]+\Z").match
 _HEADER_LINES = re.compile(rb"(?:\r\n[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*)*\Z").match
 # Headers (lower case, after CRLF) whose presence means a request this parser does not serve.
 _HANDED_OVER = re.compile(rb"\r\n(?:transfer-encoding|expect|upgrade|te|content-encoding):").search
+# aiohttp's SINGLETON_HEADERS: it refuses a request that repeats one (400), so such a request is its to answer.
+_SINGLETONS = tuple(b"\r\n" + name + b":" for name in (
+    b"content-length", b"content-location", b"content-range", b"content-type", b"etag", b"host", b"max-forwards",
+    b"server", b"transfer-encoding", b"user-agent"))
 
 
 class Ambiguous(ValueError):
@@ -71,6 +75,8 @@ def parse_head(data: bytes, path: bytes, token_header: bytes) -> RequestHead | N
     lowered = fields.lower()
     if _HANDED_OVER(lowered) or (not http10 and b"\r\nhost:" not in lowered):
         return None  # aiohttp answers HTTP/1.1 without Host with 400
+    if any(lowered.count(name) > 1 for name in _SINGLETONS):
+        return None
     try:
         length = header(fields, lowered, b"\r\ncontent-length:")
         token = header(fields, lowered, b"\r\n" + token_header + b":")
