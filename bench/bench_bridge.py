@@ -5,7 +5,7 @@
 - MQTT ingest -> outbox -> webhook sink: the same, through a real mosquitto at QoS 1.
 - p99 added latency (HTTP request sent -> event at the webhook receiver) at a steady 2,000 uplinks/s.
 The webhook receiver runs in this process. The outbox uses the default `synchronous = "full"`.
-TINGBRO_BENCH_LOOP=uvloop runs the bridge on uvloop instead of asyncio (`[server] event_loop`).
+TINGBRO_BENCH_LOOP=asyncio|uvloop picks the bridge's event loop (default: auto, uvloop when installed) (`[server] event_loop`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def config(folder: Path, port: int, receiver_url: str, mqtt_port: int | None) ->
 path = "{folder / 'outbox.sqlite3'}"
 [server]
 port = {port}
-event_loop = "{os.environ.get('TINGBRO_BENCH_LOOP', 'asyncio')}"
+event_loop = "{os.environ.get('TINGBRO_BENCH_LOOP', 'auto')}"
 [ingest.http]
 enabled = {"false" if mqtt_port else "true"}
 token_env = "TB_INGEST_TOKEN"

@@ -59,7 +59,7 @@ class Outbox:
         self._events: list[tuple[float, dict[str, Any]]] = []
         self._letters: list[dict[str, Any]] = []
         self._cursors: dict[str, int] = {}
-        self._waiters: list[asyncio.Future[None]] = []
+        self._batch: asyncio.Future[None] | None = None  # resolves when what is staged now is on disk
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._cursor_timer: asyncio.TimerHandle | None = None
@@ -92,22 +92,29 @@ class Outbox:
     async def accept(self, events: list[dict[str, Any]], letters: list[dict[str, Any]] = (),  # type: ignore[assignment]
                      received_at: float | None = None) -> None:
         """Commit events and/or dead letters durably; returns when they are on disk."""
-        await self.submit(events, letters, received_at)
+        await asyncio.shield(self.submit(events, letters, received_at))  # the future is shared: never cancel it
 
     def submit(self, events: list[dict[str, Any]], letters: list[dict[str, Any]] = (),  # type: ignore[assignment]
                received_at: float | None = None) -> asyncio.Future[None]:
         """As `accept`, without a coroutine: the future resolves once the events are on disk (or fails).
 
-        For ingests written as protocols (callbacks, no task per request)."""
+        For ingests written as protocols (callbacks, no task per request). Every submission that joins one
+        transaction gets the same future, so a caller must not cancel it (await it through asyncio.shield);
+        callers that answer many requests per commit can settle them all from one done-callback."""
         if self._closing:
             raise RuntimeError("outbox is closing")
         stamp = time.time() if received_at is None else received_at
-        self._events.extend((stamp, event) for event in events)
-        self._letters.extend(letters)
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        self._wakeup.set()
-        return waiter
+        if len(events) == 1:
+            self._events.append((stamp, events[0]))
+        else:
+            self._events.extend((stamp, event) for event in events)
+        if letters:
+            self._letters.extend(letters)
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = asyncio.get_running_loop().create_future()
+            self._wakeup.set()
+        return batch
 
     def listener(self) -> asyncio.Event:
         """An event set whenever new events were committed (each delivery loop clears its own)."""
@@ -143,7 +150,7 @@ class Outbox:
             events, self._events = self._events, []
             letters, self._letters = self._letters, []
             cursors, self._cursors = self._cursors, {}
-            waiters, self._waiters = self._waiters, []
+            batch, self._batch = self._batch, None
             if events or letters or cursors:
                 assert self.store is not None
                 try:
@@ -152,9 +159,8 @@ class Outbox:
                         span = self.store.last_span
                         await self.run_blocking(self.store.commit)
                 except Exception as exc:  # the disk failed: every waiter's ingest must fail, not be acknowledged
-                    for waiter in waiters:
-                        if not waiter.done():
-                            waiter.set_exception(OSError(f"outbox commit failed: {type(exc).__name__}: {exc}"))
+                    if batch is not None and not batch.done():
+                        batch.set_exception(OSError(f"outbox commit failed: {type(exc).__name__}: {exc}"))
                     continue
                 self.remember(stored, span)
                 self.stored_total += len(stored)
@@ -162,9 +168,8 @@ class Outbox:
                 if stored or letters:
                     for listener in self._listeners:
                         listener.set()
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+            if batch is not None and not batch.done():
+                batch.set_result(None)
             if self._closing and not (self._events or self._letters or self._cursors):
                 return
 

@@ -27,7 +27,7 @@ def test_good_config_loads_with_secrets_from_the_environment(tmp_path: Path, mon
     assert config.storage.path == tmp_path / "outbox.sqlite3"
     assert set(SECRETS) <= set(config.secrets) | {SECRETS[0]}
     assert config.sinks[0].name == "hook" and config.sinks[0].kind == "webhook"
-    assert config.server.event_loop == "asyncio" and config.http.fast_path and config.http.request_timeout_s == 10
+    assert config.server.event_loop == "auto" and config.http.fast_path and config.http.request_timeout_s == 10
 
 
 @pytest.mark.parametrize(("change", "message"), [

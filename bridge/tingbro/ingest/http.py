@@ -7,6 +7,7 @@ Both follow the same rules (http_rules.py).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from aiohttp import web
@@ -45,7 +46,7 @@ class HttpIngest:
         outcome = rules.take(event_name, b"".join(chunks), request.headers.get("Content-Type"))
         if isinstance(outcome, Commit):
             with contextlib.suppress(Exception):  # settle() turns a failed commit into 503
-                await outcome.future
+                await asyncio.shield(outcome.future)  # shared by every request of one commit
             outcome = rules.settle(outcome)
         return response(outcome)
 

@@ -19,7 +19,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from functools import partial
 from urllib.parse import quote
 
 from tingbro.ingest.http_rules import Answer, Commit, IngestRules, error_answer
@@ -59,6 +58,9 @@ class HttpFront:
         self.emptied: asyncio.Future[None] | None = None
         self.stopping = False
         self.heads: dict[bytes, RequestHead] = {}
+        # Requests waiting for one outbox commit, all answered by one done-callback on its (shared) future.
+        self.waiting: dict[asyncio.Future[None], list[tuple[FrontConnection, list[bytes | None], Commit, RequestHead]]] = {}
+        self.responses: dict[tuple[Answer, bool, bool], bytes] = {}  # response bytes, until the Date changes
 
     def parse(self, data: bytes) -> RequestHead | None:
         """parse_head, remembered: a client's heads repeat but for Content-Length (heads are never changed)."""
@@ -71,6 +73,34 @@ class HttpFront:
                 self.heads[data] = head
         return head
 
+    def response(self, answer: Answer, keep_alive: bool, http10: bool) -> bytes:
+        """The response bytes; remembered, as the few answers of a second repeat (cleared with the Date)."""
+        key = (answer, keep_alive, http10)
+        data = self.responses.get(key)
+        if data is None:
+            data = response(answer[0], answer[1], keep_alive, http10, self.date)
+            if len(self.responses) < HEAD_CACHE_SIZE:
+                self.responses[key] = data
+        return data
+
+    def await_commit(self, commit: Commit, connection: FrontConnection, slot: list[bytes | None],
+                     head: RequestHead) -> None:
+        waiting = self.waiting.get(commit.future)
+        if waiting is None:
+            waiting = self.waiting[commit.future] = []
+            commit.future.add_done_callback(self.committed)
+        waiting.append((connection, slot, commit, head))
+
+    def committed(self, future: asyncio.Future[None]) -> None:
+        """Answer every request of one commit, then write each connection's ready answers once."""
+        ready: dict[FrontConnection, None] = {}
+        for connection, slot, commit, head in self.waiting.pop(future):
+            if connection.settle(slot, commit, head):
+                ready[connection] = None
+        for connection in ready:
+            connection.flush()
+            connection.unblock()
+
     async def start(self, host: str, port: int) -> int:
         """Listen; returns the bound port."""
         loop = asyncio.get_running_loop()
@@ -82,6 +112,7 @@ class HttpFront:
         """Once a second: refresh the clock and the Date header, and end connections past their deadline."""
         self.now = time.monotonic()
         self.date = http_date(time.time())
+        self.responses.clear()
         for connection in [c for c in self.connections if c.deadline and c.deadline < self.now]:
             connection.timed_out()
         self.sweeper = asyncio.get_running_loop().call_later(SWEEP_EVERY_S, self.sweep)
@@ -215,7 +246,7 @@ class FrontConnection(asyncio.Protocol):
             if outcome.__class__ is Commit:
                 slot: list[bytes | None] = [None]
                 self.answers.append(slot)
-                outcome.future.add_done_callback(partial(self.committed, slot, outcome, head))  # type: ignore[union-attr]
+                self.front.await_commit(outcome, self, slot, head)  # type: ignore[arg-type]
                 if not head.keep_alive:
                     self.closing = True
             else:
@@ -227,20 +258,20 @@ class FrontConnection(asyncio.Protocol):
             buffer.clear()
         self.flush()
 
-    def committed(self, slot: list[bytes | None], commit: Commit, head: RequestHead, _: object) -> None:
+    def settle(self, slot: list[bytes | None], commit: Commit, head: RequestHead) -> bool:
+        """Fill in the answer of a committed request; False when the client has left (nothing to write)."""
         if self.transport is None:
-            return  # the client left; the events are stored (or not) all the same
+            return False  # the events are stored (or not) all the same
         answer = self.rules.settle(commit)
         last = self.front.stopping and self.answers[-1] is slot and self.head is None
-        slot[0] = response(answer[0], answer[1], head.keep_alive and not last, head.http10, self.front.date)
-        self.flush()
-        self.unblock()
+        slot[0] = self.front.response(answer, head.keep_alive and not last, head.http10)
+        return True
 
     def answer(self, answer: Answer, head: RequestHead, may_keep_alive: bool = True) -> None:
         if not (head.keep_alive and may_keep_alive):
             self.closing = True
         keep_alive = head.keep_alive and may_keep_alive and not (self.front.stopping and self.head is None)
-        self.answers.append([response(answer[0], answer[1], keep_alive, head.http10, self.front.date)])
+        self.answers.append([self.front.response(answer, keep_alive, head.http10)])
 
     def flush(self) -> None:
         """Write the answers that are ready, in request order; then close, hand over or re-arm the timer."""
