@@ -57,21 +57,22 @@ class HttpFront:
         self.sweeper: asyncio.TimerHandle | None = None
         self.emptied: asyncio.Future[None] | None = None
         self.stopping = False
-        self.heads: dict[bytes, RequestHead] = {}
+        self.heads: dict[bytes, RequestHead] = {}  # heads that passed the checks (token, size, event name)
         # Requests waiting for one outbox commit, all answered by one done-callback on its (shared) future.
         self.waiting: dict[asyncio.Future[None], list[tuple[FrontConnection, list[bytes | None], Commit, RequestHead]]] = {}
         self.responses: dict[tuple[Answer, bool, bool], bytes] = {}  # response bytes, until the Date changes
 
     def parse(self, data: bytes) -> RequestHead | None:
-        """parse_head, remembered: a client's heads repeat but for Content-Length (heads are never changed)."""
-        head = self.heads.get(data)
-        if head is None:
-            head = parse_head(data, self.path, self.token_header)
-            if head is not None:
-                if len(self.heads) >= HEAD_CACHE_SIZE:
-                    self.heads.clear()
-                self.heads[data] = head
-        return head
+        return parse_head(data, self.path, self.token_header)
+
+    def passed(self, data: bytes, head: RequestHead) -> None:
+        """Remember a head that passed the head checks: a client's heads repeat but for Content-Length, and
+        the same bytes always parse and check alike (heads are never changed). Only heads with the right token
+        are kept, and the lookup hashes the whole head with Python's keyed hash: a hit or miss tells a sender
+        nothing about the token."""
+        if len(self.heads) >= HEAD_CACHE_SIZE:
+            self.heads.clear()
+        self.heads[data] = head
 
     def response(self, answer: Answer, keep_alive: bool, http10: bool) -> bytes:
         """The response bytes; remembered, as the few answers of a second repeat (cleared with the Date)."""
@@ -175,12 +176,16 @@ class FrontConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closing and not self.discard and self.head is None:
             return  # the last request was read: ignore whatever follows
-        self.buffer += data
         if self.handing_over:
+            self.buffer += data
             if len(self.buffer) > HANDOVER_BUFFER_BYTES:
                 self.pause_reading()
             return
-        self.process()
+        if self.buffer:
+            self.buffer += data
+            self.process(self.buffer)
+        else:
+            self.process(data)  # the usual case, whole requests per read: parsed without a copy into the buffer
 
     def eof_received(self) -> bool:
         self.closing = True
@@ -200,13 +205,15 @@ class FrontConnection(asyncio.Protocol):
         self.unblock()
 
     # -- requests ----------------------------------------------------------------------------------
-    def process(self) -> None:
-        """Serve every complete request in the buffer; keep the rest for the next read."""
-        buffer = self.buffer
+    def process(self, buffer: bytes | bytearray) -> None:
+        """Serve every complete request in `buffer` (self.buffer, or a read that arrived with it empty); keep the
+        rest in self.buffer for the next read."""
         position = 0
         rules = self.rules
         while not self.closing or self.head is not None or self.discard:
             available = len(buffer) - position
+            if not available:
+                break
             if self.discard:
                 skipped = min(self.discard, available)
                 position += skipped
@@ -222,19 +229,24 @@ class FrontConnection(asyncio.Protocol):
                 end = buffer.find(b"\r\n\r\n", position, position + MAX_HEAD_BYTES + 4)
                 if end < 0:
                     if available > MAX_HEAD_BYTES or has_bare_newline(buffer[position:]):
-                        self.hand_over(position)
+                        self.hand_over(buffer, position)
                         return
                     break
-                head = self.front.parse(bytes(buffer[position:end]))
-                if head is None:
-                    self.hand_over(position)
-                    return
+                data = bytes(buffer[position:end])
+                head = self.front.heads.get(data)
+                if head is None:  # not seen lately, or refused: parse and check it
+                    head = self.front.parse(data)
+                    if head is None:
+                        self.hand_over(buffer, position)
+                        return
+                    refused = rules.check_head(head.token, head.content_length, head.event_name)
+                    if refused is not None:
+                        position = end + 4
+                        self.discard = head.content_length  # answer now, skip what arrives of the body
+                        self.answer(refused, head, head.content_length <= rules.limit)  # (413: then close)
+                        continue
+                    self.front.passed(data, head)
                 position = end + 4
-                refused = rules.check_head(head.token, head.content_length, head.event_name)
-                if refused is not None:
-                    self.discard = head.content_length  # answer now, skip what arrives of the body
-                    self.answer(refused, head, head.content_length <= rules.limit)  # (413: then close)
-                    continue
                 self.head = head
                 available = len(buffer) - position
             if available < head.content_length:
@@ -252,11 +264,19 @@ class FrontConnection(asyncio.Protocol):
             else:
                 self.answer(outcome, head)  # type: ignore[arg-type]
         if position:
-            del buffer[:position]
             self.receiving = False  # a request completed: whatever follows is a new one, with its own deadline
         if self.closing and self.head is None and not self.discard:
-            buffer.clear()
+            self.buffer.clear()
+        else:
+            self.keep(buffer, position)
         self.flush()
+
+    def keep(self, buffer: bytes | bytearray, position: int) -> None:
+        """Leave `buffer` from `position` on in self.buffer."""
+        if buffer is self.buffer:
+            del self.buffer[:position]
+        elif position < len(buffer):
+            self.buffer += memoryview(buffer)[position:]
 
     def settle(self, slot: list[bytes | None], commit: Commit, head: RequestHead) -> bool:
         """Fill in the answer of a committed request; False when the client has left (nothing to write)."""
@@ -305,11 +325,11 @@ class FrontConnection(asyncio.Protocol):
         if self.reading_paused and not self.writing_paused and not self.handing_over \
                 and len(self.answers) < MAX_PIPELINED // 2:
             self.resume_reading()
-            self.process()
+            self.process(self.buffer)
 
-    def hand_over(self, position: int) -> None:
+    def hand_over(self, buffer: bytes | bytearray, position: int) -> None:
         """The request at `position` is for aiohttp: stop parsing; hand over once earlier answers are out."""
-        del self.buffer[:position]
+        self.keep(buffer, position)
         self.handing_over = True
         self.receiving = True  # aiohttp's timers take over; no deadline of ours meanwhile
         self.deadline = 0.0
