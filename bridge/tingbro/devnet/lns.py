@@ -253,7 +253,7 @@ class NetworkServer:
     def _send(self, device: Device, item: api.DeviceQueueItem | None, fcnt_down: int, gateway_eui: str,
               freq_hz: int, sf: int, bw_khz: int, frame: bytes, tmst_us: int | None = None) -> None:
         imme = tmst_us is None
-        text = gwmp.txpk_json(frame, freq_hz, sf, bw_khz, 14, None if imme else tmst_us & 0xFFFFFFFF, imme)
+        text = gwmp.txpk_json(frame, freq_hz, sf, bw_khz, 14, None if tmst_us is None else tmst_us & 0xFFFFFFFF, imme)
         txpk = {"freq_hz": freq_hz, "sf": sf, "bw_khz": bw_khz, "power_dbm": 14, "imme": imme,
                 "delay_s": 5 if fcnt_down < 0 else 1}
         token = self.transmit(gateway_eui, text)
