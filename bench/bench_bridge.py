@@ -5,7 +5,8 @@
 - MQTT ingest -> outbox -> webhook sink: the same, through a real mosquitto at QoS 1.
 - p99 added latency (HTTP request sent -> event at the webhook receiver) at a steady 2,000 uplinks/s.
 The webhook receiver runs in this process. The outbox uses the default `synchronous = "full"`.
-TINGBRO_BENCH_LOOP=asyncio|uvloop picks the bridge's event loop (default: auto, uvloop when installed) (`[server] event_loop`).
+TINGBRO_BENCH_LOOP=asyncio|uvloop picks the bridge's event loop (default: auto, uvloop when installed) (`[server] event_loop`);
+TINGBRO_BENCH_COMMIT_MS sets `[storage] commit_interval_ms` (default: the bridge's).
 """
 
 from __future__ import annotations
@@ -36,11 +37,13 @@ BRIDGE_CPU, LOAD_CPU = 0, 1
 
 def config(folder: Path, port: int, receiver_url: str, mqtt_port: int | None) -> Path:
     mqtt = (f'[ingest.mqtt]\nenabled = true\nport = {mqtt_port}\nclient_id = "bench"\n' if mqtt_port else "")
+    commit_ms = os.environ.get("TINGBRO_BENCH_COMMIT_MS")  # to try other group-commit windows
+    commit = f"commit_interval_ms = {float(commit_ms)}\n" if commit_ms else ""
     path = folder / "bridge.toml"
     path.write_text(f"""
 [storage]
 path = "{folder / 'outbox.sqlite3'}"
-[server]
+{commit}[server]
 port = {port}
 event_loop = "{os.environ.get('TINGBRO_BENCH_LOOP', 'auto')}"
 [ingest.http]
