@@ -17,9 +17,11 @@ from chirpstack_api import integration
 from msgspec import UNSET
 
 from tingbro.decode import Codec, device_from, time_text, uplink_events
-from tingbro.ingest.fastjson import PlainReader, Unusual, timestamp_parts
+from tingbro.ingest.fastjson import PlainReader, Recurring, Unusual, timestamp_parts
 
-READER = PlainReader(integration.UplinkEvent.DESCRIPTOR)
+# A device's info and its transmit settings repeat from uplink to uplink: checked once per distinct text.
+READER = PlainReader(integration.UplinkEvent.DESCRIPTOR, recurring=("deviceInfo", "txInfo"))
+READER_LIMIT = Recurring.LIMIT
 FLOAT32 = struct.Struct("<f")
 NO_TAGS: dict[str, str] = {}
 UTC_OFFSETS = ("+00:00", "-00:00")
@@ -33,6 +35,29 @@ def utc_time_text(stamp: str) -> str:
     return stamp[:19] + ("+00:00" if micros == "000000" else "." + micros + "+00:00")
 
 
+# id(DeviceInfo struct) -> (that struct, tag name, fallback, device). The entry holds the struct, so its id
+# cannot be reused while the entry lives; the `is` test makes a stale id harmless anyway.
+_DEVICES: dict[int, tuple[Any, str, str | None, dict[str, Any]]] = {}
+
+
+def _device_of(info: Any, tag_name: str, fallback: str | None) -> dict[str, Any]:
+    """`device_from` of a DeviceInfo struct, made once per struct: READER hands back one struct per distinct
+    deviceInfo text, so all uplinks of a device share one device dict. Sharing is safe because events are
+    read-only after normalization: the outbox only serializes them, sinks and the health watchdog only read."""
+    entry = _DEVICES.get(id(info))
+    if entry is not None and entry[0] is info and entry[1] == tag_name and entry[2] == fallback:
+        return entry[3]
+    if info is UNSET:
+        return device_from("", "", "", "", NO_TAGS, tag_name, fallback)
+    tags = info.tags
+    device = device_from(info.devEui, info.deviceName, info.applicationId, info.tenantId,
+                         NO_TAGS if tags is UNSET else tags, tag_name, fallback)
+    if len(_DEVICES) >= READER_LIMIT:
+        del _DEVICES[next(iter(_DEVICES))]
+    _DEVICES[id(info)] = (info, tag_name, fallback, device)
+    return device
+
+
 def uplink_from_json(body: bytes, received_at: float, codec: Codec, tag_name: str,
                      fallback: str | None) -> list[dict[str, Any]]:
     """Events of one `up` JSON body; Unusual when json_format must decide; DecodeFailure as usual."""
@@ -40,13 +65,7 @@ def uplink_from_json(body: bytes, received_at: float, codec: Codec, tag_name: st
     key = up.deduplicationId
     if not key:
         raise Unusual  # the key then is a hash of the serialized message: the reference path builds it
-    info = up.deviceInfo
-    if info is UNSET:
-        device = device_from("", "", "", "", NO_TAGS, tag_name, fallback)
-    else:
-        tags = info.tags
-        device = device_from(info.devEui, info.deviceName, info.applicationId, info.tenantId,
-                             NO_TAGS if tags is UNSET else tags, tag_name, fallback)
+    device = _device_of(up.deviceInfo, tag_name, fallback)
     stamp = up.time
     if stamp is UNSET:
         time = datetime.fromtimestamp(received_at, UTC).isoformat()
