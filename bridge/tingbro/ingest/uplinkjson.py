@@ -10,7 +10,6 @@ tests/bridge/test_uplink_fastpath.py holds both paths to the same answers.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from operator import attrgetter
 from typing import Any
 
 from chirpstack_api import integration
@@ -22,7 +21,6 @@ from tingbro.ingest.fastjson import PlainReader, Recurring, Unusual, timestamp_p
 # A device's info and its transmit settings repeat from uplink to uplink: checked once per distinct text.
 READER = PlainReader(integration.UplinkEvent.DESCRIPTOR, recurring=("deviceInfo", "txInfo"))
 READER_LIMIT = Recurring.LIMIT
-RSSI, SNR = attrgetter("rssi"), attrgetter("snr")
 NO_TAGS: dict[str, str] = {}
 UTC_OFFSETS = ("+00:00", "-00:00")
 
@@ -84,8 +82,17 @@ def uplink_from_json(body: bytes, received_at: float, codec: Codec, tag_name: st
         time = utc_time_text(stamp) or time_text(*timestamp_parts(stamp))
     rx = up.rxInfo
     if rx:  # UNSET is false too
+        # The best of each, as max() picks it (the first of equals); max()'s keyword parsing costs more than this
+        # loop over the usual one or two gateways.
+        best = rx[0]
+        rssi_dbm, snr = best.rssi, best.snr
+        for item in rx:
+            if item.rssi > rssi_dbm:
+                rssi_dbm = item.rssi
+            if item.snr > snr:
+                snr = item.snr
         # SNR is a protobuf float: snr_db_of rounds to float32 as json_format stores it, which keeps the order
-        rssi_dbm, snr_db, gateway_count = max(map(RSSI, rx)), snr_db_of(max(map(SNR, rx))), len(rx)
+        snr_db, gateway_count = snr_db_of(snr), len(rx)
     else:
         rssi_dbm, snr_db, gateway_count = None, None, 0
     return uplink_events(key, device, time, codec, up.fCnt, up.fPort, up.dr, up.confirmed, rssi_dbm, snr_db,
