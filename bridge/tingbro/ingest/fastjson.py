@@ -12,7 +12,9 @@ checks both directions on generated and perturbed events. Unknown keys are ignor
 
 msgspec does the type and range checks in C (timestamps and durations by a pattern that admits only what
 protobuf accepts); what msgspec cannot express (two members of a oneof, `google.protobuf.Struct` depth and
-numbers) is checked afterwards, only where such fields exist.
+numbers) is checked afterwards, only where such fields exist. Fields named `recurring` (a device's info, its
+radio settings: the same text in every uplink of a device) stay JSON text in the body's decode; each distinct
+text is decoded and checked once and its struct shared by every body that carries it (`Recurring`).
 """
 
 from __future__ import annotations
@@ -167,8 +169,8 @@ class PlainReader:
             if field.name != field.json_name:
                 proto_names.append((field.name + "__proto_name", NEVER, msgspec.field(default=UNSET,
                                                                                      name=field.name)))
-        # Proto names last: msgspec looks a key up from the field after the previous key's, so JSON names in
-        # message order (as ChirpStack writes them) each match at the first comparison.
+        # Proto names last: msgspec starts looking a key up at the field after the previous key's, so JSON names
+        # in message order (as ChirpStack writes them) are not compared with the proto names in between.
         struct = msgspec.defstruct(descriptor.name, fields + proto_names, gc=False)
         if not as_text:
             self._types[descriptor.full_name] = struct
