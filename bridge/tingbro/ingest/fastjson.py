@@ -161,17 +161,13 @@ class PlainReader:
         if known is not None and not as_text:
             return known
         fields: list[tuple[str, Any, Any]] = []
-        proto_names: list[tuple[str, Any, Any]] = []
         for field in descriptor.fields:
             value_type, default = ((msgspec.Raw | UnsetType, UNSET) if field.json_name in as_text
                                    else self._field_type(field))
             fields.append((field.json_name, value_type, default))
             if field.name != field.json_name:
-                proto_names.append((field.name + "__proto_name", NEVER, msgspec.field(default=UNSET,
-                                                                                     name=field.name)))
-        # Proto names last: msgspec starts looking a key up at the field after the previous key's, so JSON names
-        # in message order (as ChirpStack writes them) are not compared with the proto names in between.
-        struct = msgspec.defstruct(descriptor.name, fields + proto_names, gc=False)
+                fields.append((field.name + "__proto_name", NEVER, msgspec.field(default=UNSET, name=field.name)))
+        struct = msgspec.defstruct(descriptor.name, fields, gc=False)
         if not as_text:
             self._types[descriptor.full_name] = struct
         return struct
