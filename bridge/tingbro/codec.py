@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+_decode: Callable[..., dict[str, Any]] | None = None  # tingcodec.decode once imported
 
 
 def tingcodec_decode(fport: int, payload: bytes, device_type: str, direction: str = "up") -> dict[str, Any]:
-    import tingcodec  # the shared device/bridge codec (codecs/tingcodec)
+    global _decode
+    if _decode is None:
+        import tingcodec  # the shared device/bridge codec (codecs/tingcodec)
 
-    return tingcodec.decode(fport, payload, device_type, direction=direction)
+        _decode = tingcodec.decode
+    return _decode(fport, payload, device_type, direction)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import struct
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -115,9 +116,13 @@ def content_key(message: Message) -> str:
 def fill_ratio(fields: dict[str, Any], tags: dict[str, str]) -> float | None:
     """0 (empty) .. 1 (full) from the measured distance and the bin geometry tags; None when unknown."""
     distance_mm = fields.get("distance_mm")
+    if distance_mm is None:
+        return None
     empty_mm = _float_tag(tags, BIN_EMPTY_TAG)
+    if empty_mm is None:
+        return None
     full_mm = _float_tag(tags, BIN_FULL_TAG) or 0.0
-    if distance_mm is None or empty_mm is None or empty_mm <= full_mm:
+    if empty_mm <= full_mm:
         return None
     if fields.get("no_echo") or fields.get("blind_zone"):
         return None  # the sensor says its distance is not valid
@@ -153,23 +158,47 @@ def _event(event_id: str, kind: str, time: str, device: dict[str, Any], **parts:
 def normalize_uplink(message: Message, device: dict[str, Any], time: str, codec: Codec) -> list[dict[str, Any]]:
     up: Any = message
     rx = up.rx_info
+    rssi_dbm = max([r.rssi for r in rx]) if rx else None
+    snr_db = snr_db_of(max([r.snr for r in rx])) if rx else None
     return uplink_events(up.deduplication_id or content_key(message), device, time, codec, up.f_cnt, up.f_port,
-                         up.dr, up.confirmed, [r.rssi for r in rx], [r.snr for r in rx], up.dev_addr,
-                         up.region_config_id, bytes(up.data))
+                         up.dr, up.confirmed, rssi_dbm, snr_db, len(rx), up.dev_addr, up.region_config_id,
+                         bytes(up.data))
+
+
+FLOAT32 = struct.Struct("<f")
+_SNR_DB: dict[float, float] = {}  # gateways report few distinct SNRs; round() is costly
+
+
+def snr_db_of(snr: float) -> float | None:
+    """The radio part's `snr_db` of the best SNR: as protobuf holds it (float32), to 0.01 dB; None when not
+    finite. The same for a float32 from a protobuf message and a number from its JSON."""
+    if snr - snr != 0:
+        return None
+    if not snr:
+        return snr  # 0.0 and -0.0 are one dict key but serialize differently
+    rounded = _SNR_DB.get(snr)
+    if rounded is None:
+        if len(_SNR_DB) > 4096:
+            _SNR_DB.clear()
+        rounded = _SNR_DB[snr] = round(FLOAT32.unpack(FLOAT32.pack(snr))[0], 2)
+    return rounded
+
+
+ALARM_MESSAGES = frozenset({"alarm", "presence", "lamp_failure"})  # the only messages alarms_of looks at
 
 
 def uplink_events(key: str, device: dict[str, Any], time: str, codec: Codec, f_cnt: int, f_port: int, dr: int,
-                  confirmed: bool, rssis: list[int], snrs: list[float], dev_addr: str, region_config_id: str,
-                  data: bytes) -> list[dict[str, Any]]:
-    """The events of one uplink from its plain values (shared by the protobuf and the JSON fast path)."""
-    snr = max(snrs) if snrs else None
-    radio = {"f_cnt": f_cnt, "f_port": f_port, "dr": dr, "rssi_dbm": max(rssis) if rssis else None,
-             "snr_db": round(snr, 2) if snr is not None and snr - snr == 0 else None,
-             "gateway_count": len(rssis), "confirmed": confirmed}
+                  confirmed: bool, rssi_dbm: int | None, snr_db: float | None, gateway_count: int, dev_addr: str,
+                  region_config_id: str, data: bytes) -> list[dict[str, Any]]:
+    """The events of one uplink from its plain values (shared by the protobuf and the JSON fast path);
+    `rssi_dbm` and `snr_db` are the best gateway's (None without gateways)."""
+    radio = {"f_cnt": f_cnt, "f_port": f_port, "dr": dr, "rssi_dbm": rssi_dbm, "snr_db": snr_db,
+             "gateway_count": gateway_count, "confirmed": confirmed}
     detail: dict[str, Any] = {"dev_addr": dev_addr or None, "region_config_id": region_config_id or None}
     device_type = device["device_type"]
     message_name: str | None = None
     fields: dict[str, Any] = {}
+    derived: dict[str, Any] = {}
     if f_port == 0:
         detail["note"] = "MAC-only frame (fPort 0): no application payload"
     elif device_type is None:
@@ -182,16 +211,16 @@ def uplink_events(key: str, device: dict[str, Any], time: str, codec: Codec, f_c
             raise DecodeFailure(f"{device_type} payload on fPort {f_port} not decodable: "
                                 f"{type(exc).__name__}: {str(exc)[:200]}") from None
         message_name, fields = decoded["message"], dict(decoded["fields"])
-    derived: dict[str, Any] = {}
     if device_type == "fill_level":
         ratio = fill_ratio(fields, device["tags"])
         if ratio is not None:
             derived["fill_ratio"] = ratio
     events = [{"id": key + ":up", "type": "uplink", "time": time, "device": device, "radio": radio,
                "message": message_name, "fields": fields, "derived": derived, "alarm": None, "detail": detail}]
-    for name, active in alarms_of(device_type, message_name, fields):
-        events.append(_event(f"{key}:alarm:{name}", "alarm", time, device, radio=radio, message=message_name,
-                             fields=fields, derived=derived, alarm={"name": name, "active": active}))
+    if message_name in ALARM_MESSAGES:
+        for name, active in alarms_of(device_type, message_name, fields):
+            events.append(_event(f"{key}:alarm:{name}", "alarm", time, device, radio=radio, message=message_name,
+                                 fields=fields, derived=derived, alarm={"name": name, "active": active}))
     return events
 
 

@@ -12,7 +12,9 @@ checks both directions on generated and perturbed events. Unknown keys are ignor
 
 msgspec does the type and range checks in C (timestamps and durations by a pattern that admits only what
 protobuf accepts); what msgspec cannot express (two members of a oneof, `google.protobuf.Struct` depth and
-numbers) is checked afterwards, only where such fields exist.
+numbers) is checked afterwards, only where such fields exist. Fields named `recurring` (a device's info, its
+radio settings: the same text in every uplink of a device) stay JSON text in the body's decode; each distinct
+text is decoded and checked once and its struct shared by every body that carries it (`Recurring`).
 """
 
 from __future__ import annotations
@@ -123,13 +125,20 @@ Check = Callable[[Any], None]
 class PlainReader:
     """Generated once per message type: msgspec structs plus the checks msgspec cannot express."""
 
-    def __init__(self, descriptor: Descriptor) -> None:
+    def __init__(self, descriptor: Descriptor, recurring: tuple[str, ...] = ()) -> None:
+        """`recurring`: JSON names of top-level message fields whose text repeats from body to body (a
+        device's info, its radio settings); each distinct text is decoded and checked once (`Recurring`)."""
         self._types: dict[str, Any] = {}
         # per (message, with oneof checks): [(attribute, check of its value)]; "" checks the message itself
         self._checks: dict[str, list[tuple[str, Check]]] = {}
-        self.root = self._struct_for(descriptor)
+        by_name = {field.json_name: field for field in descriptor.fields}
+        self._recurring = []  # (JSON name, its known texts, their Recurring)
+        for name in recurring:
+            part = Recurring(self._struct_for(by_name[name].message_type), self._checks_of(by_name[name].message_type))
+            self._recurring.append((name, part.known, part))
+        self.root = self._struct_for(descriptor, frozenset(recurring))
         self.decoder = msgspec.json.Decoder(self.root)
-        self._checks_all = self._checks_of(descriptor)
+        self._checks_all = [check for check in self._checks_of(descriptor) if check[0] not in recurring]
 
     def read(self, body: bytes) -> Any:
         if _maybe_extension_key(body):
@@ -138,21 +147,29 @@ class PlainReader:
             message = self.decoder.decode(body)
         except (msgspec.DecodeError, ValueError, RecursionError):
             raise Unusual from None
+        for name, known, recurring in self._recurring:
+            text = getattr(message, name)
+            if text is not UNSET:
+                struct = known.get(bytes(text))
+                setattr(message, name, recurring.struct_of(text) if struct is None else struct)
         _run(self._checks_all, message)
         return message
 
-    def _struct_for(self, descriptor: Descriptor) -> Any:
+    def _struct_for(self, descriptor: Descriptor, as_text: frozenset[str] = frozenset()) -> Any:
+        """The struct of a message; fields named in `as_text` stay JSON text (msgspec.Raw)."""
         known = self._types.get(descriptor.full_name)
-        if known is not None:
+        if known is not None and not as_text:
             return known
         fields: list[tuple[str, Any, Any]] = []
         for field in descriptor.fields:
-            value_type, default = self._field_type(field)
+            value_type, default = ((msgspec.Raw | UnsetType, UNSET) if field.json_name in as_text
+                                   else self._field_type(field))
             fields.append((field.json_name, value_type, default))
             if field.name != field.json_name:
                 fields.append((field.name + "__proto_name", NEVER, msgspec.field(default=UNSET, name=field.name)))
         struct = msgspec.defstruct(descriptor.name, fields, gc=False)
-        self._types[descriptor.full_name] = struct
+        if not as_text:
+            self._types[descriptor.full_name] = struct
         return struct
 
     def _checks_of(self, descriptor: Descriptor) -> list[tuple[str, Check]]:
@@ -233,8 +250,9 @@ class PlainReader:
 
 
 def _maybe_extension_key(body: bytes) -> bool:
-    """Might a key be "[...]"? Finding single bytes is much quicker than finding the pair '"['."""
-    if b"\\" in body and b"\\u005" in body:
+    """Might a key be "[...]"? Finding single bytes is much quicker than finding the pair '"['.
+    (`find`, not `in`: bytes' `in` first tries the operand as an integer and clears that error.)"""
+    if body.find(b"\\") != -1 and body.find(b"\\u005") != -1:
         return True  # \\u005b is "[", \\u005d is "]": let json_format look
     at = body.find(b"[")
     while at != -1:
@@ -242,6 +260,33 @@ def _maybe_extension_key(body: bytes) -> bool:
             return EXTENSION_KEY.search(body) is not None
         at = body.find(b"[", at + 1)
     return False
+
+
+class Recurring:
+    """A message-typed field whose JSON text recurs from body to body: the struct of each distinct text is
+    decoded and checked once and handed back again for the same text (json_format's verdict on a field's
+    value depends on that value alone). Callers must treat the shared structs as read-only."""
+
+    LIMIT = 4096  # distinct texts remembered (about one per device); the oldest goes first
+
+    def __init__(self, struct: Any, checks: list[tuple[str, Check]]) -> None:
+        self.decoder = msgspec.json.Decoder(struct)
+        self.checks = checks
+        self.known: dict[bytes, Any] = {}
+
+    def struct_of(self, raw: msgspec.Raw) -> Any:
+        text = bytes(raw)
+        struct = self.known.get(text)
+        if struct is None:
+            try:
+                struct = self.decoder.decode(text)
+            except (msgspec.DecodeError, ValueError, RecursionError):
+                raise Unusual from None
+            _run(self.checks, struct)
+            if len(self.known) >= self.LIMIT:
+                del self.known[next(iter(self.known))]
+            self.known[text] = struct
+        return struct
 
 
 def _run(checks: list[tuple[str, Check]], message: Any) -> None:

@@ -27,7 +27,7 @@ class Intake:
     def convert(self, source: str, event_name: str, body: bytes, content_type: str | None,
                 received_at: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(events, dead letters) for one body; raises ParseError when it is no ChirpStack event."""
-        encoding = encoding_for(content_type, body)
+        encoding = JSON if content_type == "application/json" else encoding_for(content_type, body)
         settings = self.settings
         counted = False
         try:

@@ -9,28 +9,57 @@ tests/bridge/test_uplink_fastpath.py holds both paths to the same answers.
 
 from __future__ import annotations
 
-import struct
 from datetime import UTC, datetime
 from typing import Any
 
 from chirpstack_api import integration
 from msgspec import UNSET
 
-from tingbro.decode import Codec, device_from, time_text, uplink_events
-from tingbro.ingest.fastjson import PlainReader, Unusual, timestamp_parts
+from tingbro.decode import Codec, device_from, snr_db_of, time_text, uplink_events
+from tingbro.ingest.fastjson import PlainReader, Recurring, Unusual, timestamp_parts
 
-READER = PlainReader(integration.UplinkEvent.DESCRIPTOR)
-FLOAT32 = struct.Struct("<f")
+# A device's info and its transmit settings repeat from uplink to uplink: checked once per distinct text.
+READER = PlainReader(integration.UplinkEvent.DESCRIPTOR, recurring=("deviceInfo", "txInfo"))
+READER_LIMIT = Recurring.LIMIT
 NO_TAGS: dict[str, str] = {}
 UTC_OFFSETS = ("+00:00", "-00:00")
 
 
-def utc_time_text(stamp: str) -> str:
-    """`decode.time_text` of a valid RFC 3339 UTC timestamp, from the text: the date and time as they stand,
-    microseconds (fraction truncated to 6 digits) only when not zero."""
-    fraction = stamp[20:-1] if stamp[-1] == "Z" else stamp[20:-6]  # "" when there is none
-    micros = (fraction + "000000")[:6]
+def utc_time_text(stamp: str) -> str | None:
+    """`decode.time_text` of a valid RFC 3339 timestamp in UTC ("Z", "+00:00", "-00:00"), from the text: the
+    date and time as they stand, microseconds (the fraction truncated to 6 digits) only when not zero.
+    None for other offsets."""
+    if stamp[-1] == "Z":
+        zone_at = len(stamp) - 1
+    elif stamp[-6:] in UTC_OFFSETS:
+        zone_at = len(stamp) - 6
+    else:
+        return None
+    if zone_at >= 26 and stamp[20:26] != "000000":  # ChirpStack's usual 6 or 9 digits
+        return stamp[:26] + "+00:00"
+    micros = (stamp[20:zone_at] + "000000")[:6]  # stamp[20:zone_at] is "" without a fraction
     return stamp[:19] + ("+00:00" if micros == "000000" else "." + micros + "+00:00")
+
+
+# id(DeviceInfo struct) -> (that struct, tag name, fallback, device). The entry holds the struct, so its id
+# cannot be reused while the entry lives; the `is` test makes a stale id harmless anyway.
+_DEVICES: dict[int, tuple[Any, str, str | None, dict[str, Any]]] = {}
+
+
+def _device_of(info: Any, tag_name: str, fallback: str | None) -> dict[str, Any]:
+    """`device_from` of a DeviceInfo struct, remembered (uplink_from_json looks in _DEVICES first): READER
+    hands back one struct per distinct deviceInfo text, so all uplinks of a device share one device dict.
+    Sharing is safe because events are read-only after normalization: the outbox only serializes them, sinks
+    and the health watchdog only read."""
+    if info is UNSET:
+        return device_from("", "", "", "", NO_TAGS, tag_name, fallback)
+    tags = info.tags
+    device = device_from(info.devEui, info.deviceName, info.applicationId, info.tenantId,
+                         NO_TAGS if tags is UNSET else tags, tag_name, fallback)
+    if len(_DEVICES) >= READER_LIMIT:
+        del _DEVICES[next(iter(_DEVICES))]
+    _DEVICES[id(info)] = (info, tag_name, fallback, device)
+    return device
 
 
 def uplink_from_json(body: bytes, received_at: float, codec: Codec, tag_name: str,
@@ -41,21 +70,30 @@ def uplink_from_json(body: bytes, received_at: float, codec: Codec, tag_name: st
     if not key:
         raise Unusual  # the key then is a hash of the serialized message: the reference path builds it
     info = up.deviceInfo
-    if info is UNSET:
-        device = device_from("", "", "", "", NO_TAGS, tag_name, fallback)
+    entry = _DEVICES.get(id(info))
+    if entry is not None and entry[0] is info and entry[1] == tag_name and entry[2] == fallback:
+        device = entry[3]
     else:
-        tags = info.tags
-        device = device_from(info.devEui, info.deviceName, info.applicationId, info.tenantId,
-                             NO_TAGS if tags is UNSET else tags, tag_name, fallback)
+        device = _device_of(info, tag_name, fallback)
     stamp = up.time
     if stamp is UNSET:
         time = datetime.fromtimestamp(received_at, UTC).isoformat()
-    elif stamp[-1] == "Z" or stamp[-6:] in UTC_OFFSETS:
-        time = utc_time_text(stamp)
     else:
-        time = time_text(*timestamp_parts(stamp))
-    rx = () if up.rxInfo is UNSET else up.rxInfo
-    # SNR is a protobuf float: json_format stores it as float32, so round the same way.
-    snrs = [FLOAT32.unpack(FLOAT32.pack(item.snr))[0] for item in rx]
-    return uplink_events(key, device, time, codec, up.fCnt, up.fPort, up.dr, up.confirmed,
-                         [item.rssi for item in rx], snrs, up.devAddr, up.regionConfigId, up.data)
+        time = utc_time_text(stamp) or time_text(*timestamp_parts(stamp))
+    rx = up.rxInfo
+    if rx:  # UNSET is false too
+        # The best of each, as max() picks it (the first of equals); max()'s keyword parsing costs more than this
+        # loop over the usual one or two gateways.
+        best = rx[0]
+        rssi_dbm, snr = best.rssi, best.snr
+        for item in rx:
+            if item.rssi > rssi_dbm:
+                rssi_dbm = item.rssi
+            if item.snr > snr:
+                snr = item.snr
+        # SNR is a protobuf float: snr_db_of rounds to float32 as json_format stores it, which keeps the order
+        snr_db, gateway_count = snr_db_of(snr), len(rx)
+    else:
+        rssi_dbm, snr_db, gateway_count = None, None, 0
+    return uplink_events(key, device, time, codec, up.fCnt, up.fPort, up.dr, up.confirmed, rssi_dbm, snr_db,
+                         gateway_count, up.devAddr, up.regionConfigId, up.data)
