@@ -57,7 +57,7 @@ def _device_of(info: Any, tag_name: str, fallback: str | None) -> dict[str, Any]
     device = device_from(info.devEui, info.deviceName, info.applicationId, info.tenantId,
                          NO_TAGS if tags is UNSET else tags, tag_name, fallback)
     if len(_DEVICES) >= READER_LIMIT:
-        del _DEVICES[next(iter(_DEVICES))]
+        _DEVICES.clear()  # see Recurring.LIMIT
     _DEVICES[id(info)] = (info, tag_name, fallback, device)
     return device
 
