@@ -135,14 +135,14 @@ class Store:
         try:
             before = self.last_seq()
             if events:
-                records = [(received_at, strictjson.dumped(event)) for received_at, event in events]
-                inserted = self._insert_events(records)
-                if inserted == len(records) and self.last_seq() == before + inserted:
-                    # every row is new: their seqs are consecutive (AUTOINCREMENT under our write lock)
-                    stored = [(before + 1 + index, received_at, record)
-                              for index, (received_at, record) in enumerate(records)]
+                # The rows as they are if every event is new: seqs are consecutive (AUTOINCREMENT under our lock)
+                rows = [(before + 1 + index, received_at, strictjson.dumped(event))
+                        for index, (received_at, event) in enumerate(events)]
+                inserted = self._insert_events(rows)
+                if inserted == len(rows) and self.last_seq() == before + inserted:
+                    stored = rows
                 elif inserted:
-                    stored = self._stored_since(before, records)
+                    stored = self._stored_since(before, rows)
             # An ignored repeat still uses up a seq (AUTOINCREMENT): seqs in this span without a stored event
             # are such holes, not rows of another writer (our transaction holds the write lock).
             self.last_span = (before, self.last_seq())
@@ -156,18 +156,18 @@ class Store:
             raise
         return stored
 
-    def _insert_events(self, records: list[tuple[float, Dumped]]) -> int:
+    def _insert_events(self, rows: list[tuple[int, float, Dumped]]) -> int:
         """INSERT OR IGNORE the events in order, INSERT_ROWS at a time, then halving; how many were new."""
         params: list[Any] = []
-        for received_at, record in records:
+        for _, received_at, record in rows:
             params += (record["id"], record["device"]["dev_eui"], received_at, record.json)
         inserted = done = 0
-        rows = INSERT_ROWS
-        while done < len(records):
-            while rows > len(records) - done:
-                rows //= 2
-            inserted += self.db.execute(_INSERT_EVENTS[rows], params[4 * done:4 * (done + rows)]).rowcount
-            done += rows
+        size = INSERT_ROWS
+        while done < len(rows):
+            while size > len(rows) - done:
+                size //= 2
+            inserted += self.db.execute(_INSERT_EVENTS[size], params[4 * done:4 * (done + size)]).rowcount
+            done += size
         return inserted
 
     def commit(self) -> None:
@@ -179,14 +179,14 @@ class Store:
                 self.db.execute("ROLLBACK")
             raise
 
-    def _stored_since(self, before: int, records: list[tuple[float, Dumped]]) -> list[tuple[int, float, Dumped]]:
-        """Which of `records` got a row (repeats were ignored): the first of each id, by its new seq."""
+    def _stored_since(self, before: int, rows: list[tuple[int, float, Dumped]]) -> list[tuple[int, float, Dumped]]:
+        """Which of `rows` got a row in the file (repeats were ignored): the first of each id, by its real seq."""
         first: dict[str, tuple[float, Dumped]] = {}
-        for received_at, record in records:
+        for _, received_at, record in rows:
             first.setdefault(record["id"], (received_at, record))
-        rows = self.db.execute("SELECT seq, event_id FROM events WHERE seq > ? AND target IS NULL ORDER BY seq",
-                               (before,)).fetchall()
-        return [(seq, *first[event_id]) for seq, event_id in rows]
+        found = self.db.execute("SELECT seq, event_id FROM events WHERE seq > ? AND target IS NULL ORDER BY seq",
+                                (before,)).fetchall()
+        return [(seq, *first[event_id]) for seq, event_id in found]
 
     def _insert_letter(self, letter: dict[str, Any]) -> None:
         self.db.execute(

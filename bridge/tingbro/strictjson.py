@@ -53,9 +53,16 @@ def dumps(value: Any) -> bytes:
     return _dumps(value)
 
 
-def join_array(values: Iterable[Any]) -> bytes:
-    """`dumps(list(values))`, from each value's own bytes (a `Dumped` one is not encoded again)."""
-    return b"[" + b",".join([dumps(value) for value in values]) + b"]"
+def join_array(values: Iterable[Any], before: bytes = b"", after: bytes = b"") -> bytes:
+    """`before + dumps(list(values)) + after`, from each value's own bytes (a `Dumped` one is not encoded again).
+
+    The values' bytes are copied once: `before` and `after` go onto the first and last of them."""
+    parts = [value.json if type(value) is Dumped else _dumps(value) for value in values]  # dumps, inlined
+    if not parts:
+        return before + b"[]" + after
+    parts[0] = before + b"[" + parts[0]
+    parts[-1] = parts[-1] + b"]" + after
+    return b",".join(parts)
 
 
 def _dumps(value: Any) -> bytes:

@@ -21,9 +21,9 @@ def dump_json(value: Any) -> bytes:
         raise PermanentSinkError(f"event is not JSON-serializable: {exc}") from exc
 
 
-def dump_json_array(values: Iterable[Any]) -> bytes:
-    """`dump_json(list(values))` from each value's own JSON (outbox events are not encoded again)."""
+def dump_json_array(values: Iterable[Any], before: bytes = b"", after: bytes = b"") -> bytes:
+    """`before + dump_json(list(values)) + after` from each value's own JSON (outbox events are not encoded again)."""
     try:
-        return strictjson.join_array(values)
+        return strictjson.join_array(values, before, after)
     except (TypeError, ValueError) as exc:
         raise PermanentSinkError(f"event is not JSON-serializable: {exc}") from exc

@@ -23,7 +23,7 @@ SIGNATURE_PREFIX = "sha256="
 
 def batch_id(events: list[dict[str, Any]]) -> str:
     """Stable across retries of the same batch: a hash of the event ids in order."""
-    digest = hashlib.sha256("\n".join(event["id"] for event in events).encode())
+    digest = hashlib.sha256("\n".join([event["id"] for event in events]).encode())
     return digest.hexdigest()[:32]
 
 
@@ -40,7 +40,7 @@ def encode_batch(events: list[dict[str, Any]]) -> tuple[str, bytes]:
     """(batch id, body): the body is what strictjson gives for {"batch_id": id, "events": events}, put
     together from the events' own JSON (the outbox's events carry it, see `strictjson.Dumped`)."""
     identifier = batch_id(events)
-    return identifier, b'{"batch_id":"' + identifier.encode() + b'","events":' + dump_json_array(events) + b"}"
+    return identifier, dump_json_array(events, b'{"batch_id":"' + identifier.encode() + b'","events":', b"}")
 
 
 class WebhookSink(Sink):
