@@ -14,7 +14,8 @@ instructions than the one regex search.)
 
 An event is serialized once, when the outbox stores it: the outbox hands the sinks a `Dumped` dict that
 carries those bytes, `dumps` returns them as they are, and `join_array` puts several into a JSON array
-without encoding anything again.
+without encoding anything again. That array is byte for byte `dumps` of the list, except when a value needs
+json.dumps (see above): then that value alone is spelled by json.dumps, not the whole list.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class Dumped(dict):  # type: ignore[type-arg]
 
 
 def dumped(value: dict[str, Any], json_bytes: bytes | None = None) -> Dumped:
-    """A `Dumped` copy of `value` carrying `json_bytes`, which must be `dumps(value)` (computed if None)."""
+    """A `Dumped` copy of `value` carrying `json_bytes`: `dumps(value)` (computed if None), or the JSON `value`
+    was read from (the outbox's stored body, written by `dumps`)."""
     copy = Dumped(value)
     copy.json = _dumps(value) if json_bytes is None else json_bytes
     return copy
