@@ -173,7 +173,7 @@ class Outbox:
             self.last_seq = max(self.last_seq, stored[-1][0])
 
     def take_recent(self, after_seq: int, limit: int) -> list[tuple[int, float, Dumped]]:
-        """Events after `after_seq` from memory, as long as they are consecutive; [] means: ask SQLite."""
+        """Events of up to `limit` seqs after `after_seq` from memory (holes skipped); [] means: ask SQLite."""
         return self.recent.take(after_seq, limit)
 
     async def cursor_of(self, sink: str) -> int:
