@@ -83,8 +83,7 @@ class SinkWorker:
 
     def record_delivered(self, rows: list[tuple[int, float, dict[str, Any]]]) -> None:
         now = time.time()
-        for _, received_at, _ in rows:
-            self.metrics.observe_latency(self.sink.name, now - received_at)
+        self.metrics.observe_latencies(self.sink.name, [now - received_at for _, received_at, _ in rows])
         self.metrics.inc("tingbro_sink_events_out_total", len(rows), sink=self.sink.name)
 
     async def deliver_with_retry(self, events: list[dict[str, Any]]) -> None:

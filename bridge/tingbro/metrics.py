@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -53,12 +53,16 @@ class Metrics:
         self.help[name] = text
         self.gauges[name] = read
 
-    def observe_latency(self, sink: str, seconds: float) -> None:
+    def observe_latencies(self, sink: str, seconds: Iterable[float]) -> None:
+        """Add delivery latencies to a sink's histogram (one call per delivered batch)."""
         counts = self.latency_counts.get(sink)
         if counts is None:
             counts = self.latency_counts[sink] = [0] * (len(LATENCY_BUCKETS_S) + 1)
-        counts[bisect_left(LATENCY_BUCKETS_S, seconds)] += 1  # the first bound >= seconds, else +Inf
-        self.latency_sum[sink] += seconds
+        total = 0.0
+        for value in seconds:
+            counts[bisect_left(LATENCY_BUCKETS_S, value)] += 1  # the first bound >= value, else +Inf
+            total += value
+        self.latency_sum[sink] += total
 
     def render(self) -> str:
         lines: list[str] = []

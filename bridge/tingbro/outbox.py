@@ -7,23 +7,25 @@ events share one transaction (group commit): the first waiter opens a short wind
 Cursor moves are cheap and ride along with the next commit: losing one to a crash means a batch is
 delivered twice, which sinks absorb by the event id.
 Events this process committed are also kept in memory for a while (`recent`), so the delivery loops
-usually do not read them back from the file. Sinks share those dicts and must not change them.
+usually do not read them back from the file. The delivery loops get `strictjson.Dumped` dicts, from memory
+or from the file alike: each carries the JSON it was stored as, which the sinks send without encoding it
+again. Sinks share those dicts and must not change them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import time
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from tingbro.recent import RecentRows
 from tingbro.store import Store
+from tingbro.strictjson import Dumped, dumped
 
 _DECODE = msgspec.json.Decoder().decode
 
@@ -53,8 +55,7 @@ class Outbox:
         self.last_seq = 0
         self.stored_total = 0
         self.absorbed_total = 0
-        # seq -> (received_at, event), or None for a seq an absorbed repeat used up
-        self.recent: OrderedDict[int, tuple[float, dict[str, Any]] | None] = OrderedDict()
+        self.recent = RecentRows(RECENT_EVENTS)
         self._listeners: list[asyncio.Event] = []   # one per delivery loop: set after commits that stored events
         self._events: list[tuple[float, dict[str, Any]]] = []
         self._letters: list[dict[str, Any]] = []
@@ -132,10 +133,7 @@ class Outbox:
 
     def _forget_delivered(self) -> None:
         """Drop in-memory events every delivery loop is past: fewer live objects, shorter GC pauses."""
-        passed = min(self._delivered.values())
-        recent = self.recent
-        for seq in list(itertools.takewhile(passed.__ge__, recent)):
-            del recent[seq]
+        self.recent.forget_through(min(self._delivered.values()))
 
     def _flush_cursors(self) -> None:
         self._cursor_timer = None
@@ -173,28 +171,15 @@ class Outbox:
             if self._closing and not (self._events or self._letters or self._cursors):
                 return
 
-    def remember(self, stored: list[tuple[int, float, dict[str, Any]]], span: tuple[int, int] = (0, 0)) -> None:
+    def remember(self, stored: list[tuple[int, float, Dumped]], span: tuple[int, int]) -> None:
         """Keep committed events in memory; `span` (seqs the commit used up) marks absorbed repeats' holes."""
-        for seq in range(span[0] + 1, span[1] + 1):
-            self.recent[seq] = None
-        for seq, received_at, event in stored:
-            self.recent[seq] = (received_at, event)
+        self.recent.add(span, stored)
         if stored:
             self.last_seq = max(self.last_seq, stored[-1][0])
-        while len(self.recent) > RECENT_EVENTS:
-            self.recent.popitem(last=False)
 
-    def take_recent(self, after_seq: int, limit: int) -> list[tuple[int, float, dict[str, Any]]]:
-        """Events after `after_seq` from memory, as long as they are consecutive; [] means: ask SQLite."""
-        rows: list[tuple[int, float, dict[str, Any]]] = []
-        recent = self.recent
-        seq = after_seq + 1
-        while len(rows) < limit and seq in recent:
-            kept = recent[seq]
-            if kept is not None:
-                rows.append((seq, kept[0], kept[1]))
-            seq += 1
-        return rows
+    def take_recent(self, after_seq: int, limit: int) -> list[tuple[int, float, Dumped]]:
+        """Events of up to `limit` seqs after `after_seq` from memory (holes skipped); [] means: ask SQLite."""
+        return self.recent.take(after_seq, limit)
 
     async def cursor_of(self, sink: str) -> int:
         assert self.store is not None
@@ -203,7 +188,7 @@ class Outbox:
         self._delivered[sink] = max(cursor, self._delivered.get(sink, 0))
         return cursor
 
-    async def fetch(self, sink: str, after_seq: int, limit: int) -> list[tuple[int, float, dict[str, Any]]]:
+    async def fetch(self, sink: str, after_seq: int, limit: int) -> list[tuple[int, float, Dumped]]:
         """The next events for a sink in outbox order: from memory when possible, else from SQLite."""
         rows = self.take_recent(after_seq, limit)
         if rows:
@@ -215,7 +200,8 @@ class Outbox:
             if rows:
                 return rows
             stored = await self.run_blocking(self.store.fetch, sink, after_seq, limit)
-        return [(seq, received_at, load_event(body)) for seq, received_at, body in stored]
+        # The stored body is the event's JSON as it was first serialized: the sinks send those bytes.
+        return [(seq, received_at, dumped(load_event(body), body)) for seq, received_at, body in stored]
 
     async def prune(self, sinks: list[str], retention_s: float) -> int:
         assert self.store is not None

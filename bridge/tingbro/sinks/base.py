@@ -154,6 +154,8 @@ class Sink:
         self.event_types = frozenset(reader.strings("event_types", self.default_event_types, EVENT_TYPES))
         device_types = reader.strings("device_types", ())
         self.device_types = frozenset(device_types) if device_types else None
+        # A sink that selects every event skips `accepts` (a call per event) in `deliver`.
+        self.selects_all = self.event_types == frozenset(EVENT_TYPES) and self.device_types is None
         self.configure(reader)
         reader.finish()
         self.secrets: tuple[str, ...] = tuple(reader.secrets)
@@ -173,7 +175,7 @@ class Sink:
 
     async def deliver(self, events: list[dict[str, Any]]) -> None:
         """Deliver the whole batch or raise TransientSinkError / PermanentSinkError (all-or-nothing)."""
-        selected = [event for event in events if self.accepts(event)]
+        selected = events if self.selects_all else [event for event in events if self.accepts(event)]
         # The delivery loop hands over at most max_batch events; a larger list is sent in max_batch chunks
         # (a failure part-way then re-sends the earlier chunks on retry: at-least-once, as always).
         for offset in range(0, len(selected), self.max_batch):

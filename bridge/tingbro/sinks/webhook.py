@@ -16,14 +16,14 @@ from yarl import URL
 from tingbro import __version__
 from tingbro.sinks.base import Sink, SinkOptions
 from tingbro.sinks.httpclient import HttpPoster, authorization_header
-from tingbro.sinks.jsonenc import dump_json
+from tingbro.sinks.jsonenc import dump_json_array
 
 SIGNATURE_PREFIX = "sha256="
 
 
 def batch_id(events: list[dict[str, Any]]) -> str:
     """Stable across retries of the same batch: a hash of the event ids in order."""
-    digest = hashlib.sha256("\n".join(event["id"] for event in events).encode())
+    digest = hashlib.sha256("\n".join([event["id"] for event in events]).encode())
     return digest.hexdigest()[:32]
 
 
@@ -37,8 +37,10 @@ def verify(secret: bytes, body: bytes, header_value: str) -> bool:
 
 
 def encode_batch(events: list[dict[str, Any]]) -> tuple[str, bytes]:
+    """(batch id, body): the body is what strictjson gives for {"batch_id": id, "events": events}, put
+    together from the events' own JSON (the outbox's events carry it, see `strictjson.Dumped`)."""
     identifier = batch_id(events)
-    return identifier, dump_json({"batch_id": identifier, "events": events})
+    return identifier, dump_json_array(events, b'{"batch_id":"' + identifier.encode() + b'","events":', b"}")
 
 
 class WebhookSink(Sink):
