@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import sys
 import time
 import uuid
@@ -37,8 +38,10 @@ def bodies(count: int) -> list[dict]:
     template = json.loads(chirp.chirpstack_json(chirp.uplink(dev_eui="00000000000000ff")))
     out = []
     devices = DEVICES or count
-    for index in range(count):
-        event = dict(template, deduplicationId=str(uuid.UUID(int=index + (7 << 100))), fCnt=index // devices)
+    ids = random.Random(count)  # ChirpStack's deduplicationIds are random (v4) UUIDs: the outbox's unique index
+    for index in range(count):  # on them then takes inserts all over, not appends at its end
+        key = uuid.UUID(int=ids.getrandbits(128), version=4)
+        event = dict(template, deduplicationId=str(key), fCnt=index // devices)
         event["deviceInfo"] = dict(template["deviceInfo"], devEui="70b3d57ed0%06x" % (index % devices),
                                    deviceName=f"bin-{index % devices:06d}")
         out.append(event)
