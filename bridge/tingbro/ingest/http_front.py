@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from urllib.parse import quote
 
-from tingbro.ingest.http_rules import Answer, Commit, IngestRules, error_answer
+from tingbro.ingest.http_rules import Answer, Commit, IngestRules, commit_failure, error_answer
 from tingbro.ingest.http_wire import (
     MAX_HEAD_BYTES,
     RequestHead,
@@ -94,10 +94,16 @@ class HttpFront:
 
     def committed(self, future: asyncio.Future[None]) -> None:
         """Answer every request of one commit, then write each connection's ready answers once."""
+        failure = commit_failure(future)
+        rules = self.rules
         ready: dict[FrontConnection, None] = {}
         for connection, slot, commit, head in self.waiting.pop(future):
-            if connection.settle(slot, commit, head):
-                ready[connection] = None
+            if connection.transport is None:
+                continue  # the client left; the events are stored (or not) all the same
+            answer = rules.unavailable(failure) if failure is not None else rules.stored(commit.events, commit.letters)
+            last = self.stopping and connection.answers[-1] is slot and connection.head is None
+            slot[0] = self.response(answer, head.keep_alive and not last, head.http10)
+            ready[connection] = None
         for connection in ready:
             connection.flush()
             connection.unblock()
@@ -277,15 +283,6 @@ class FrontConnection(asyncio.Protocol):
             del self.buffer[:position]
         elif position < len(buffer):
             self.buffer += memoryview(buffer)[position:]
-
-    def settle(self, slot: list[bytes | None], commit: Commit, head: RequestHead) -> bool:
-        """Fill in the answer of a committed request; False when the client has left (nothing to write)."""
-        if self.transport is None:
-            return False  # the events are stored (or not) all the same
-        answer = self.rules.settle(commit)
-        last = self.front.stopping and self.answers[-1] is slot and self.head is None
-        slot[0] = self.front.response(answer, head.keep_alive and not last, head.http10)
-        return True
 
     def answer(self, answer: Answer, head: RequestHead, may_keep_alive: bool = True) -> None:
         if not (head.keep_alive and may_keep_alive):
