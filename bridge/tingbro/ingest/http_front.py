@@ -190,8 +190,19 @@ class FrontConnection(asyncio.Protocol):
         if self.buffer:
             self.buffer += data
             self.process(self.buffer)
-        else:
-            self.process(data)  # the usual case, whole requests per read: parsed without a copy into the buffer
+            return
+        if self.head is None and not self.discard and not self.closing and not self.writing_paused \
+                and len(self.answers) < MAX_PIPELINED:
+            # The usual read: exactly one request whose head passed the checks before (see process()).
+            end = data.find(b"\r\n\r\n", 0, MAX_HEAD_BYTES + 4)
+            if end > 0:
+                head = self.front.heads.get(data[:end])
+                if head is not None and len(data) == end + 4 + head.content_length:
+                    self.receiving = False
+                    self.serve(head, data[end + 4:])
+                    self.flush()
+                    return
+        self.process(data)  # parsed in place, without a copy into the buffer
 
     def eof_received(self) -> bool:
         self.closing = True
@@ -260,15 +271,7 @@ class FrontConnection(asyncio.Protocol):
             body = bytes(buffer[position:position + head.content_length])
             position += head.content_length
             self.head = None
-            outcome = rules.take(head.event_name, body, head.content_type)
-            if outcome.__class__ is Commit:
-                slot: list[bytes | None] = [None]
-                self.answers.append(slot)
-                self.front.await_commit(outcome, self, slot, head)  # type: ignore[arg-type]
-                if not head.keep_alive:
-                    self.closing = True
-            else:
-                self.answer(outcome, head)  # type: ignore[arg-type]
+            self.serve(head, body)
         if position:
             self.receiving = False  # a request completed: whatever follows is a new one, with its own deadline
         if self.closing and self.head is None and not self.discard:
@@ -276,6 +279,18 @@ class FrontConnection(asyncio.Protocol):
         else:
             self.keep(buffer, position)
         self.flush()
+
+    def serve(self, head: RequestHead, body: bytes) -> None:
+        """A whole request that passed the head checks: its events go to the outbox; answered once committed."""
+        outcome = self.rules.take(head.event_name, body, head.content_type)
+        if outcome.__class__ is Commit:
+            slot: list[bytes | None] = [None]
+            self.answers.append(slot)
+            self.front.await_commit(outcome, self, slot, head)  # type: ignore[arg-type]
+            if not head.keep_alive:
+                self.closing = True
+        else:
+            self.answer(outcome, head)  # type: ignore[arg-type]
 
     def keep(self, buffer: bytes | bytearray, position: int) -> None:
         """Leave `buffer` from `position` on in self.buffer."""
