@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from urllib.parse import quote
 
-from tingbro.ingest.http_rules import Answer, Commit, IngestRules, error_answer
+from tingbro.ingest.http_rules import Answer, Commit, IngestRules, commit_failure, error_answer
 from tingbro.ingest.http_wire import (
     MAX_HEAD_BYTES,
     RequestHead,
@@ -94,10 +94,16 @@ class HttpFront:
 
     def committed(self, future: asyncio.Future[None]) -> None:
         """Answer every request of one commit, then write each connection's ready answers once."""
+        failure = commit_failure(future)
+        rules = self.rules
         ready: dict[FrontConnection, None] = {}
         for connection, slot, commit, head in self.waiting.pop(future):
-            if connection.settle(slot, commit, head):
-                ready[connection] = None
+            if connection.transport is None:
+                continue  # the client left; the events are stored (or not) all the same
+            answer = rules.unavailable(failure) if failure is not None else rules.stored(commit.events, commit.letters)
+            last = self.stopping and connection.answers[-1] is slot and connection.head is None
+            slot[0] = self.response(answer, head.keep_alive and not last, head.http10)
+            ready[connection] = None
         for connection in ready:
             connection.flush()
             connection.unblock()
@@ -184,8 +190,19 @@ class FrontConnection(asyncio.Protocol):
         if self.buffer:
             self.buffer += data
             self.process(self.buffer)
-        else:
-            self.process(data)  # the usual case, whole requests per read: parsed without a copy into the buffer
+            return
+        if self.head is None and not self.discard and not self.closing and not self.writing_paused \
+                and len(self.answers) < MAX_PIPELINED:
+            # The usual read: exactly one request whose head passed the checks before (see process()).
+            end = data.find(b"\r\n\r\n", 0, MAX_HEAD_BYTES + 4)
+            if end > 0:
+                head = self.front.heads.get(data[:end])
+                if head is not None and len(data) == end + 4 + head.content_length:
+                    self.receiving = False
+                    self.serve(head, data[end + 4:])
+                    self.flush()
+                    return
+        self.process(data)  # parsed in place, without a copy into the buffer
 
     def eof_received(self) -> bool:
         self.closing = True
@@ -254,15 +271,7 @@ class FrontConnection(asyncio.Protocol):
             body = bytes(buffer[position:position + head.content_length])
             position += head.content_length
             self.head = None
-            outcome = rules.take(head.event_name, body, head.content_type)
-            if outcome.__class__ is Commit:
-                slot: list[bytes | None] = [None]
-                self.answers.append(slot)
-                self.front.await_commit(outcome, self, slot, head)  # type: ignore[arg-type]
-                if not head.keep_alive:
-                    self.closing = True
-            else:
-                self.answer(outcome, head)  # type: ignore[arg-type]
+            self.serve(head, body)
         if position:
             self.receiving = False  # a request completed: whatever follows is a new one, with its own deadline
         if self.closing and self.head is None and not self.discard:
@@ -271,21 +280,24 @@ class FrontConnection(asyncio.Protocol):
             self.keep(buffer, position)
         self.flush()
 
+    def serve(self, head: RequestHead, body: bytes) -> None:
+        """A whole request that passed the head checks: its events go to the outbox; answered once committed."""
+        outcome = self.rules.take(head.event_name, body, head.content_type)
+        if outcome.__class__ is Commit:
+            slot: list[bytes | None] = [None]
+            self.answers.append(slot)
+            self.front.await_commit(outcome, self, slot, head)  # type: ignore[arg-type]
+            if not head.keep_alive:
+                self.closing = True
+        else:
+            self.answer(outcome, head)  # type: ignore[arg-type]
+
     def keep(self, buffer: bytes | bytearray, position: int) -> None:
         """Leave `buffer` from `position` on in self.buffer."""
         if buffer is self.buffer:
             del self.buffer[:position]
         elif position < len(buffer):
             self.buffer += memoryview(buffer)[position:]
-
-    def settle(self, slot: list[bytes | None], commit: Commit, head: RequestHead) -> bool:
-        """Fill in the answer of a committed request; False when the client has left (nothing to write)."""
-        if self.transport is None:
-            return False  # the events are stored (or not) all the same
-        answer = self.rules.settle(commit)
-        last = self.front.stopping and self.answers[-1] is slot and self.head is None
-        slot[0] = self.front.response(answer, head.keep_alive and not last, head.http10)
-        return True
 
     def answer(self, answer: Answer, head: RequestHead, may_keep_alive: bool = True) -> None:
         if not (head.keep_alive and may_keep_alive):

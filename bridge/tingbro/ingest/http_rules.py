@@ -93,13 +93,14 @@ class IngestRules:
 
     def settle(self, commit: Commit) -> Answer:
         """The answer once `commit.future` is done: 200 only if the events are on disk."""
-        future = commit.future
-        if future.cancelled():
-            return self.unavailable(RuntimeError("commit cancelled"))
-        exc = future.exception()
-        if exc is not None:
-            return self.unavailable(exc)
-        counts = (commit.events, commit.letters)
+        failure = commit_failure(commit.future)
+        if failure is not None:
+            return self.unavailable(failure)
+        return self.stored(commit.events, commit.letters)
+
+    def stored(self, events: int, letters: int) -> Answer:
+        """The 200 answer for a body whose events are on disk."""
+        counts = (events, letters)
         answer = self.stored_answers.get(counts)
         if answer is None:
             answer = (200, b'{"events": %d, "dead_lettered": %d}' % counts)
@@ -116,6 +117,13 @@ class IngestRules:
         self.metrics.inc("tingbro_ingest_rejected_total", source="http", status=str(status))
         log.warning("http ingest rejected", extra={"status": status, "reason": reason, "event": event_name[:40]})
         return error_answer(status, reason)
+
+
+def commit_failure(future: asyncio.Future[None]) -> BaseException | None:
+    """Why a done commit future did not store its events; None when they are on disk."""
+    if future.cancelled():
+        return RuntimeError("commit cancelled")
+    return future.exception()
 
 
 def error_answer(status: int, reason: str) -> Answer:
