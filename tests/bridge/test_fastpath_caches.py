@@ -12,6 +12,7 @@ import pytest
 from chirpstack_api import integration
 from tingbro.codec import tingcodec_decode
 from tingbro.decode import snr_db_of
+from tingbro.ingest import uplinkjson
 from tingbro.ingest.fastjson import PlainReader, Recurring, Unusual
 from tingbro.ingest.uplinkjson import READER, uplink_from_json
 
@@ -33,11 +34,20 @@ def convert(body: bytes, fallback: str | None = None) -> list[dict]:
     return uplink_from_json(body, 0.0, tingcodec_decode, TAG, fallback)
 
 
-def test_one_device_text_gives_one_struct_and_one_device_dict() -> None:
+def test_one_device_gives_one_device_dict_and_one_radio_text_one_struct() -> None:
     first = body_of(chirp.uplink(dev_eui="0a0b0c0d0e0f1011", f_cnt=1, dedup_id="c-1"))
-    second = body_of(chirp.uplink(dev_eui="0a0b0c0d0e0f1011", f_cnt=2, dedup_id="c-2"))
-    assert READER.read(first).deviceInfo is READER.read(second).deviceInfo
-    assert convert(first)[0]["device"] is convert(second)[0]["device"]
+    second = body_of(chirp.uplink(dev_eui="0a0b0c0d0e0f1012", f_cnt=2, dedup_id="c-2"))
+    assert READER.read(first).txInfo is READER.read(second).txInfo
+    assert convert(first)[0]["device"] is convert(first)[0]["device"]
+    assert convert(first)[0]["device"] is not convert(second)[0]["device"]
+
+
+def test_remembered_devices_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(uplinkjson, "READER_LIMIT", 2)
+    monkeypatch.setattr(uplinkjson, "_DEVICES", {})
+    for index in range(3):
+        convert(body_of(chirp.uplink(dev_eui=f"0a0b0c0d0e0f10{30 + index}", dedup_id=f"d-{index}")))
+    assert list(uplinkjson._DEVICES) == ["0a0b0c0d0e0f1032"]
 
 
 def test_a_changed_device_text_is_a_new_device() -> None:
