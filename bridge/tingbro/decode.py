@@ -220,7 +220,7 @@ def uplink_events(key: str, device: dict[str, Any], time: str, codec: Codec, f_c
             raise DecodeFailure(f"{device_type} payload on fPort {f_port} not decodable: "
                                 f"{type(exc).__name__}: {str(exc)[:200]}") from None
         message_name, fields = decoded["message"], dict(decoded["fields"])
-    if device_type == "fill_level":
+    if device_type == "fill_level" and BIN_EMPTY_TAG in device["tags"]:  # fill_ratio needs the empty distance
         ratio = fill_ratio(fields, device["tags"])
         if ratio is not None:
             derived["fill_ratio"] = ratio

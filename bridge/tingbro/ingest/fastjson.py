@@ -256,7 +256,7 @@ def _maybe_extension_key(body: bytes) -> bool:
         return True  # \\u005b is "[", \\u005d is "]": let json_format look
     at = body.find(b"[")
     while at != -1:
-        if body[at - 1:at] == b'"':
+        if body[at - 1] == 34:  # '"' (at 0, [-1] is the last byte: at worst the pattern below looks)
             return EXTENSION_KEY.search(body) is not None
         at = body.find(b"[", at + 1)
     return False

@@ -30,6 +30,8 @@ def utc_time_text(stamp: str) -> str | None:
     """`decode.time_text` of a valid RFC 3339 timestamp in UTC ("Z", "+00:00", "-00:00"), from the text: the
     date and time as they stand, microseconds (the fraction truncated to 6 digits) only when not zero.
     None for other offsets."""
+    if len(stamp) == 32 and stamp[26:] == "+00:00" and stamp[20:26] != "000000":
+        return stamp  # ChirpStack's usual form (6 digits) is already the answer
     if stamp[-1] == "Z":
         zone_at = len(stamp) - 1
     elif stamp[-6:] in UTC_OFFSETS:
