@@ -43,8 +43,14 @@ class DecodeFailure(ValueError):
 
 
 def device_type_of(tags: dict[str, str], tag_name: str, fallback: str | None) -> str | None:
-    value = tags.get(tag_name, "").strip().lower().replace("-", "_")
+    text = tags.get(tag_name, "")
+    value = _PLAIN_TYPES.get(text)  # the tag as written in the usual case; else cleaned up
+    if value is None:
+        value = text.strip().lower().replace("-", "_")
     return value if value in DEVICE_TYPES else fallback
+
+
+_PLAIN_TYPES = {name: name for name in DEVICE_TYPES}
 
 
 def _float_tag(tags: dict[str, str], name: str) -> float | None:
@@ -60,16 +66,19 @@ def _float_tag(tags: dict[str, str], name: str) -> float | None:
 
 def device_of(message: Message, tag_name: str, fallback: str | None) -> dict[str, Any]:
     info = message.device_info  # type: ignore[attr-defined]
-    return device_from(info.dev_eui, info.device_name, info.application_id, info.tenant_id, info.tags,
-                       tag_name, fallback)
+    return device_from(info.dev_eui, info.device_name, info.application_id, info.tenant_id,
+                       dict(sorted(info.tags.items())), tag_name, fallback)
 
 
-def device_from(dev_eui: str, device_name: str, application_id: str, tenant_id: str, raw_tags: Any,
+def device_from(dev_eui: str, device_name: str, application_id: str, tenant_id: str, tags: dict[str, str],
                 tag_name: str, fallback: str | None) -> dict[str, Any]:
-    """The `device` part of every event; tags sorted by name so one device always serializes alike."""
-    tags = dict(sorted(raw_tags.items()))
-    lat, lon = _float_tag(tags, LATITUDE_TAG), _float_tag(tags, LONGITUDE_TAG)
-    location = {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
+    """The `device` part of every event. `tags` sorted by name (one device always serializes alike); the
+    device keeps that dict."""
+    location = None
+    if LATITUDE_TAG in tags and LONGITUDE_TAG in tags:
+        lat, lon = _float_tag(tags, LATITUDE_TAG), _float_tag(tags, LONGITUDE_TAG)
+        if lat is not None and lon is not None:
+            location = {"lat": lat, "lon": lon}
     return {
         "dev_eui": dev_eui.lower(),
         "name": device_name or None,
@@ -211,7 +220,7 @@ def uplink_events(key: str, device: dict[str, Any], time: str, codec: Codec, f_c
             raise DecodeFailure(f"{device_type} payload on fPort {f_port} not decodable: "
                                 f"{type(exc).__name__}: {str(exc)[:200]}") from None
         message_name, fields = decoded["message"], dict(decoded["fields"])
-    if device_type == "fill_level":
+    if device_type == "fill_level" and BIN_EMPTY_TAG in device["tags"]:  # fill_ratio needs the empty distance
         ratio = fill_ratio(fields, device["tags"])
         if ratio is not None:
             derived["fill_ratio"] = ratio

@@ -12,9 +12,10 @@ checks both directions on generated and perturbed events. Unknown keys are ignor
 
 msgspec does the type and range checks in C (timestamps and durations by a pattern that admits only what
 protobuf accepts); what msgspec cannot express (two members of a oneof, `google.protobuf.Struct` depth and
-numbers) is checked afterwards, only where such fields exist. Fields named `recurring` (a device's info, its
-radio settings: the same text in every uplink of a device) stay JSON text in the body's decode; each distinct
-text is decoded and checked once and its struct shared by every body that carries it (`Recurring`).
+numbers) is checked afterwards, only where such fields exist. Fields named `recurring` (the radio settings: a
+few distinct texts across a whole network) stay JSON text in the body's decode; each distinct text is decoded
+and checked once and its struct shared by every body that carries it (`Recurring`). A field whose texts rarely
+repeat (a device's info when nearly every uplink is from a device not seen lately) is cheaper decoded inline.
 """
 
 from __future__ import annotations
@@ -126,8 +127,8 @@ class PlainReader:
     """Generated once per message type: msgspec structs plus the checks msgspec cannot express."""
 
     def __init__(self, descriptor: Descriptor, recurring: tuple[str, ...] = ()) -> None:
-        """`recurring`: JSON names of top-level message fields whose text repeats from body to body (a
-        device's info, its radio settings); each distinct text is decoded and checked once (`Recurring`)."""
+        """`recurring`: JSON names of top-level message fields whose text repeats from body to body (radio
+        settings); each distinct text is decoded and checked once (`Recurring`)."""
         self._types: dict[str, Any] = {}
         # per (message, with oneof checks): [(attribute, check of its value)]; "" checks the message itself
         self._checks: dict[str, list[tuple[str, Check]]] = {}
@@ -256,7 +257,7 @@ def _maybe_extension_key(body: bytes) -> bool:
         return True  # \\u005b is "[", \\u005d is "]": let json_format look
     at = body.find(b"[")
     while at != -1:
-        if body[at - 1:at] == b'"':
+        if body[at - 1] == 34:  # '"' (at 0, [-1] is the last byte: at worst the pattern below looks)
             return EXTENSION_KEY.search(body) is not None
         at = body.find(b"[", at + 1)
     return False
@@ -267,7 +268,7 @@ class Recurring:
     decoded and checked once and handed back again for the same text (json_format's verdict on a field's
     value depends on that value alone). Callers must treat the shared structs as read-only."""
 
-    # Distinct texts remembered (about one per device). A full cache is emptied at once: dropping the oldest
+    # Distinct texts remembered. A full cache is emptied at once: dropping the oldest
     # entry one by one (`del d[next(iter(d))]`) made every miss walk the holes earlier deletions leave at the
     # front of a dict (~11k instructions per uplink when every uplink is a new device), and a fleet larger than
     # the cache misses under either rule.

@@ -18,10 +18,11 @@ from msgspec import UNSET
 from tingbro.decode import Codec, device_from, snr_db_of, time_text, uplink_events
 from tingbro.ingest.fastjson import PlainReader, Recurring, Unusual, timestamp_parts
 
-# A device's info and its transmit settings repeat from uplink to uplink: checked once per distinct text.
-READER = PlainReader(integration.UplinkEvent.DESCRIPTOR, recurring=("deviceInfo", "txInfo"))
+# The transmit settings repeat across devices (a few channels and data rates): checked once per distinct text.
+# A device's info is decoded inline: at the target rate nearly every uplink is from a device not seen lately,
+# and remembering its text cost a second decode, two copies and a hash of the text per new device.
+READER = PlainReader(integration.UplinkEvent.DESCRIPTOR, recurring=("txInfo",))
 READER_LIMIT = Recurring.LIMIT
-NO_TAGS: dict[str, str] = {}
 UTC_OFFSETS = ("+00:00", "-00:00")
 
 
@@ -29,6 +30,8 @@ def utc_time_text(stamp: str) -> str | None:
     """`decode.time_text` of a valid RFC 3339 timestamp in UTC ("Z", "+00:00", "-00:00"), from the text: the
     date and time as they stand, microseconds (the fraction truncated to 6 digits) only when not zero.
     None for other offsets."""
+    if len(stamp) == 32 and stamp[26:] == "+00:00" and stamp[20:26] != "000000":
+        return stamp  # ChirpStack's usual form (6 digits) is already the answer
     if stamp[-1] == "Z":
         zone_at = len(stamp) - 1
     elif stamp[-6:] in UTC_OFFSETS:
@@ -41,24 +44,27 @@ def utc_time_text(stamp: str) -> str | None:
     return stamp[:19] + ("+00:00" if micros == "000000" else "." + micros + "+00:00")
 
 
-# id(DeviceInfo struct) -> (that struct, tag name, fallback, device). The entry holds the struct, so its id
-# cannot be reused while the entry lives; the `is` test makes a stale id harmless anyway.
-_DEVICES: dict[int, tuple[Any, str, str | None, dict[str, Any]]] = {}
+# devEui -> (its DeviceInfo struct, tag name, fallback, device): a device that sends again with an equal
+# deviceInfo (msgspec compares structs field by field in C) shares its device dict.
+_DEVICES: dict[str, tuple[Any, str, str | None, dict[str, Any]]] = {}
 
 
 def _device_of(info: Any, tag_name: str, fallback: str | None) -> dict[str, Any]:
-    """`device_from` of a DeviceInfo struct, remembered (uplink_from_json looks in _DEVICES first): READER
-    hands back one struct per distinct deviceInfo text, so all uplinks of a device share one device dict.
-    Sharing is safe because events are read-only after normalization: the outbox only serializes them, sinks
-    and the health watchdog only read."""
+    """`device_from` of a DeviceInfo struct, remembered (uplink_from_json looks in _DEVICES first). Sharing
+    is safe because events are read-only after normalization: the outbox only serializes them, sinks and the
+    health watchdog only read."""
     if info is UNSET:
-        return device_from("", "", "", "", NO_TAGS, tag_name, fallback)
-    tags = info.tags
-    device = device_from(info.devEui, info.deviceName, info.applicationId, info.tenantId,
-                         NO_TAGS if tags is UNSET else tags, tag_name, fallback)
+        return device_from("", "", "", "", {}, tag_name, fallback)
+    tags = info.tags  # decoded for this body alone (READER decodes deviceInfo inline): the device may keep it
+    if tags is UNSET:
+        tags = {}
+    elif len(tags) > 1:
+        tags = dict(sorted(tags.items()))
+    device = device_from(info.devEui, info.deviceName, info.applicationId, info.tenantId, tags, tag_name,
+                         fallback)
     if len(_DEVICES) >= READER_LIMIT:
         _DEVICES.clear()  # see Recurring.LIMIT
-    _DEVICES[id(info)] = (info, tag_name, fallback, device)
+    _DEVICES[info.devEui] = (info, tag_name, fallback, device)
     return device
 
 
@@ -70,8 +76,8 @@ def uplink_from_json(body: bytes, received_at: float, codec: Codec, tag_name: st
     if not key:
         raise Unusual  # the key then is a hash of the serialized message: the reference path builds it
     info = up.deviceInfo
-    entry = _DEVICES.get(id(info))
-    if entry is not None and entry[0] is info and entry[1] == tag_name and entry[2] == fallback:
+    entry = None if info is UNSET else _DEVICES.get(info.devEui)
+    if entry is not None and entry[0] == info and entry[1] == tag_name and entry[2] == fallback:
         device = entry[3]
     else:
         device = _device_of(info, tag_name, fallback)
