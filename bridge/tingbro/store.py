@@ -3,7 +3,7 @@
 Tables:
   events        every accepted normalized event, in arrival order (`seq`). `target` is NULL for an event as
                 ingested, '*' for a replay to every sink, or one sink's name (a replay aimed at that sink).
-                The ingested rows' event ids are unique (a partial index on `event_key`): a repeated ChirpStack
+                The ingested rows' event ids are unique (a partial index): a repeated ChirpStack
                 deduplicationId is absorbed by `INSERT OR IGNORE` (also within one statement). An id is
                 remembered as long as its row is kept (see `prune`).
   cursors       per sink: the highest `seq` delivered (or dead-lettered)
@@ -16,8 +16,7 @@ Each event is serialized once (`strictjson.dumped`): the body is bound as those 
 SQLite, and the same bytes travel on with the stored event to the sinks.
 
 `PRAGMA user_version` is the schema version; `migrate` brings older files up to date when they are opened.
-Version 0 kept the idempotency keys in a separate `seen` table and marked replays to every sink with NULL;
-version 1 indexed the text `event_id` itself (39 bytes for a ChirpStack id, 20 as `event_key`).
+Version 0 kept the idempotency keys in a separate `seen` table and marked replays to every sink with NULL.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from typing import Any
 from tingbro import strictjson
 from tingbro.strictjson import Dumped
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 1
 ALL_SINKS = "*"  # `target` of a replay to every sink
 # WAL pages before SQLite checkpoints them into the file (its default is 1000, 4 MiB). Each new event dirties a
 # random leaf of the id index, so a commit of 100 events writes ~100 pages: a checkpoint came every ~10 commits
@@ -38,9 +37,8 @@ ALL_SINKS = "*"  # `target` of a replay to every sink
 # ~10-20 % less CPU per committed event (mostly kernel time), durability unchanged (the WAL is fsynced).
 WAL_AUTOCHECKPOINT_PAGES = 4000
 INSERT_ROWS = 64  # the largest multi-row INSERT; SQLite allows 32,766 parameters, this uses 256
-_INSERT_EVENTS = {rows: "INSERT OR IGNORE INTO events(event_id, event_key, dev_eui, received_at, body) VALUES "
-                        + ",".join(["(?,?,?,?,CAST(? AS TEXT))"] * rows) for rows in (1, 2, 4, 8, 16, 32, 64)}
-_COLUMNS = 5  # parameters per row of _INSERT_EVENTS
+_INSERT_EVENTS = {rows: "INSERT OR IGNORE INTO events(event_id, dev_eui, received_at, body) VALUES "
+                        + ",".join(["(?,?,?,CAST(? AS TEXT))"] * rows) for rows in (1, 2, 4, 8, 16, 32, 64)}
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -48,11 +46,10 @@ CREATE TABLE IF NOT EXISTS events (
     dev_eui TEXT,
     received_at REAL NOT NULL,
     target TEXT,
-    body TEXT NOT NULL,
-    event_key BLOB                -- event_key(event_id) for ingested rows (target NULL), else NULL
+    body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_received_at ON events(received_at);
-CREATE UNIQUE INDEX IF NOT EXISTS events_ingested_key ON events(event_key) WHERE target IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS events_ingested_id ON events(event_id) WHERE target IS NULL;
 CREATE TABLE IF NOT EXISTS cursors (sink TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -91,11 +88,6 @@ def migrate(connection: sqlite3.Connection) -> None:
                 # A replay to every sink repeated an id with target NULL: keep the first row as the ingested one.
                 connection.execute(f"UPDATE events SET target = '{ALL_SINKS}' WHERE target IS NULL AND seq NOT IN "
                                    "(SELECT min(seq) FROM events WHERE target IS NULL GROUP BY event_id)")
-            if version < 2 and _has_table(connection, "events"):
-                connection.execute("ALTER TABLE events ADD COLUMN event_key BLOB")
-                connection.create_function("tingbro_event_key", 1, event_key, deterministic=True)
-                connection.execute("UPDATE events SET event_key = tingbro_event_key(event_id) WHERE target IS NULL")
-                connection.execute("DROP INDEX IF EXISTS events_ingested_id")
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     connection.execute(statement)
@@ -111,22 +103,6 @@ def migrate(connection: sqlite3.Connection) -> None:
 def _has_table(connection: sqlite3.Connection, name: str) -> bool:
     return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                               (name,)).fetchone() is not None
-
-
-def event_key(event_id: str) -> bytes:
-    """The unique index's compact form of an event id, one-to-one: a ChirpStack id "<uuid>:<event>" (the UUID
-    in canonical lowercase) as 0xFF, the UUID's 16 bytes and the rest in UTF-8 (20 bytes for ":up" instead of
-    39); any other id as its UTF-8, which never holds 0xFF. With random UUIDs every new event lands on another
-    leaf of the index: smaller entries mean fewer leaves, so fewer pages written per commit."""
-    digits = event_id[:36].replace("-", "")
-    if len(digits) == 32 and event_id[8:24:5] == "----":
-        try:
-            uuid_bytes = bytes.fromhex(digits)
-        except ValueError:
-            return event_id.encode()
-        if uuid_bytes.hex() == digits:  # refuses upper case and whitespace, which fromhex would take
-            return b"\xff" + uuid_bytes + event_id[36:].encode()
-    return event_id.encode()
 
 
 def dump_event(event: dict[str, Any]) -> str:
@@ -190,14 +166,13 @@ class Store:
         """INSERT OR IGNORE the events in order, INSERT_ROWS at a time, then halving; how many were new."""
         params: list[Any] = []
         for _, received_at, record in rows:
-            event_id = record["id"]
-            params += (event_id, event_key(event_id), record["device"]["dev_eui"], received_at, record.json)
+            params += (record["id"], record["device"]["dev_eui"], received_at, record.json)
         inserted = done = 0
         size = INSERT_ROWS
         while done < len(rows):
             while size > len(rows) - done:
                 size //= 2
-            inserted += self.db.execute(_INSERT_EVENTS[size], params[_COLUMNS * done:_COLUMNS * (done + size)]).rowcount
+            inserted += self.db.execute(_INSERT_EVENTS[size], params[4 * done:4 * (done + size)]).rowcount
             done += size
         return inserted
 

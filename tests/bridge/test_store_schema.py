@@ -11,7 +11,7 @@ from typing import Any
 
 from tingbro.outbox import Outbox, load_event
 from tingbro.replay import replay_range
-from tingbro.store import SCHEMA_VERSION, Store, event_key
+from tingbro.store import SCHEMA_VERSION, Store
 
 # The schema before PRAGMA user_version 1: idempotency keys in their own `seen` table, replays to every
 # sink with target NULL (written here verbatim, as an older bridge left its file).
@@ -26,15 +26,6 @@ CREATE TABLE dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NUL
                            reason TEXT NOT NULL, event_name TEXT, content_type TEXT, raw BLOB, event_id TEXT,
                            body TEXT, replayed_at REAL);
 """
-
-
-# Version 1: the ingested rows' text ids indexed as they are.
-V1_SCHEMA = OLD_SCHEMA.split("CREATE TABLE seen")[0] + """
-CREATE UNIQUE INDEX events_ingested_id ON events(event_id) WHERE target IS NULL;
-CREATE TABLE cursors (sink TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-PRAGMA user_version = 1;
-"""
-UUID = "4f1c2a9e-7b3d-4c1e-9a2b-0c1d2e3f4a5b"
 
 
 def event(index: int) -> dict[str, Any]:
@@ -136,37 +127,3 @@ def test_events_read_back_from_the_file_equal_what_was_stored(tmp_path: Path) ->
     assert load_event(body) == stored == json.loads(body)  # msgspec, json.loads where it cannot (2**70)
     store.close()
 
-
-
-def test_event_keys_are_compact_for_chirpstack_ids_and_one_to_one() -> None:
-    assert event_key(f"{UUID}:up") == b"\xff" + bytes.fromhex(UUID.replace("-", "")) + b":up"
-    ids = [f"{UUID}:up", f"{UUID}:join", UUID, f"{UUID.upper()}:up", f"{UUID[:35]} :up", UUID.replace("-", ""),
-           f"{UUID.replace('-', '')}abcd:up", f"{UUID[:8]}x{UUID[9:]}:up", "d-1:up", "", "æøå:up", f"{UUID[:35]}g:up"]
-    keys = [event_key(event_id) for event_id in ids]
-    assert len(set(keys)) == len(ids)  # distinct ids, distinct keys: no id absorbs another
-    assert [len(key) for key in keys[:3]] == [20, 22, 17]
-    assert all(key == event_id.encode() for event_id, key in zip(ids[3:], keys[3:], strict=True))
-
-
-def test_a_version_1_file_gets_compact_keys_that_still_absorb_repeats(tmp_path: Path) -> None:
-    path = tmp_path / "v1.db"
-    db = sqlite3.connect(path)
-    db.executescript(V1_SCHEMA)
-    now = time.time()
-    for seq, (event_id, target) in enumerate([(f"{UUID}:up", None), ("d-2:up", None), (f"{UUID}:up", "*")], start=1):
-        db.execute("INSERT INTO events VALUES (?, ?, '0102030405060708', ?, ?, ?)",
-                   (seq, event_id, now, target, json.dumps({**event(seq), "id": event_id})))
-    db.commit()
-    db.close()
-
-    store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert store.db.execute("SELECT event_key FROM events ORDER BY seq").fetchall() == [
-        (event_key(f"{UUID}:up"),), (b"d-2:up",), (None,)]
-    assert [name for (name,) in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
-                                                 "AND tbl_name = 'events' ORDER BY name")] == [
-        "events_ingested_key", "events_received_at"]
-    stored = store.commit_batch([(now, {**event(1), "id": f"{UUID}:up"}), (now, event(2)),
-                                 (now, {**event(3), "id": f"{UUID}:join"})], [], {})
-    assert [ev["id"] for _, _, ev in stored] == [f"{UUID}:join"]
-    store.close()
