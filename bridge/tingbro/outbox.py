@@ -105,10 +105,7 @@ class Outbox:
         if self._closing:
             raise RuntimeError("outbox is closing")
         stamp = time.time() if received_at is None else received_at
-        if len(events) == 1:
-            self._events.append((stamp, events[0]))
-        else:
-            self._events.extend((stamp, event) for event in events)
+        self._events += [(stamp, event) for event in events]
         if letters:
             self._letters.extend(letters)
         batch = self._batch

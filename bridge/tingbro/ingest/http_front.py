@@ -37,7 +37,7 @@ MAX_PIPELINED = 128            # outstanding answers per connection before it st
 HANDOVER_BUFFER_BYTES = 1 << 20  # bytes held for aiohttp while earlier answers are still pending
 IDLE_TIMEOUT_S = 3630.0        # as aiohttp: longer than clients (and proxies) keep idle connections
 SWEEP_EVERY_S = 1.0
-HEAD_CACHE_SIZE = 512          # parsed heads remembered (cleared when full, so garbage cannot grow it)
+HEAD_CACHE_SIZE = 512          # heads (and response bytes) remembered; cleared when full, so garbage cannot grow it
 
 
 class HttpFront:
@@ -61,9 +61,6 @@ class HttpFront:
         # Requests waiting for one outbox commit, all answered by one done-callback on its (shared) future.
         self.waiting: dict[asyncio.Future[None], list[tuple[FrontConnection, list[bytes | None], Commit, RequestHead]]] = {}
         self.responses: dict[tuple[Answer, bool, bool], bytes] = {}  # response bytes, until the Date changes
-
-    def parse(self, data: bytes) -> RequestHead | None:
-        return parse_head(data, self.path, self.token_header)
 
     def passed(self, data: bytes, head: RequestHead) -> None:
         """Remember a head that passed the head checks: a client's heads repeat but for Content-Length, and
@@ -252,7 +249,7 @@ class FrontConnection(asyncio.Protocol):
                 data = bytes(buffer[position:end])
                 head = self.front.heads.get(data)
                 if head is None:  # not seen lately, or refused: parse and check it
-                    head = self.front.parse(data)
+                    head = parse_head(data, self.front.path, self.front.token_header)
                     if head is None:
                         self.hand_over(buffer, position)
                         return
